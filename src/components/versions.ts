@@ -1,0 +1,79 @@
+/**
+ * Every version the project pins, in one place: the local lab's components (built from Go modules by the wrapper
+ * modules in src/components/go/<name>/) and the kind provider's node image and Helm charts.
+ * src/components/go/NOTES.md records why each version was chosen and what newer ones failed.
+ */
+
+export type ComponentName = 'etcd' | 'kubernetes' | 'openbao' | 'eso';
+
+export interface BinarySpec {
+  /** File name in the cache directory. */
+  name: string;
+  /** Main package, built from the wrapper module. */
+  pkg: string;
+}
+
+export interface ComponentPin {
+  name: ComponentName;
+  /** Human version shown by doctor/status (e.g. v1.34.3). */
+  version: string;
+  /** Upstream module the wrapper requires (with the exact version or pseudo-version). */
+  module: string;
+  moduleVersion: string;
+  binaries: readonly BinarySpec[];
+  /** Go build tags. */
+  tags?: readonly string[];
+  /** -ldflags -X stamps. */
+  ldflags?: readonly string[];
+  /** What it is, for doctor and README. */
+  description: string;
+}
+
+export const components: Record<ComponentName, ComponentPin> = {
+  etcd: {
+    name: 'etcd',
+    version: 'v3.6.5',
+    module: 'go.etcd.io/etcd/server/v3',
+    moduleVersion: 'v3.6.5',
+    binaries: [{ name: 'etcd', pkg: 'go.etcd.io/etcd/server/v3' }],
+    description: 'etcd, the API server store',
+  },
+  kubernetes: {
+    name: 'kubernetes',
+    version: 'v1.34.3',
+    module: 'k8s.io/kubernetes',
+    moduleVersion: 'v1.34.3',
+    binaries: [
+      { name: 'kube-apiserver', pkg: 'k8s.io/kubernetes/cmd/kube-apiserver' },
+      { name: 'kube-controller-manager', pkg: 'k8s.io/kubernetes/cmd/kube-controller-manager' },
+      { name: 'kubectl', pkg: 'k8s.io/kubernetes/cmd/kubectl' },
+    ],
+    description: 'kube-apiserver, kube-controller-manager and kubectl',
+  },
+  openbao: {
+    name: 'openbao',
+    version: 'v2.4.1',
+    module: 'github.com/openbao/openbao',
+    moduleVersion: 'TBD',
+    binaries: [{ name: 'bao', pkg: 'github.com/openbao/openbao' }],
+    description: 'OpenBao dev server (Vault-API compatible), also exposed as `vault`',
+  },
+  eso: {
+    name: 'eso',
+    version: 'v0.16.2',
+    module: 'github.com/external-secrets/external-secrets',
+    moduleVersion: 'v0.16.2',
+    binaries: [{ name: 'external-secrets', pkg: 'github.com/external-secrets/external-secrets' }],
+    description: 'External Secrets Operator controller',
+  },
+};
+
+export const componentOrder: readonly ComponentName[] = ['etcd', 'kubernetes', 'openbao', 'eso'];
+
+/** The kind provider's pins (issue: kind and existing providers). */
+export const kindPins = {
+  kindVersion: 'v0.30.0',
+  nodeImage: 'kindest/node:v1.34.0',
+  vaultChart: { repo: 'https://helm.releases.hashicorp.com', name: 'vault', version: '0.31.0' },
+  esoChart: { repo: 'https://charts.external-secrets.io', name: 'external-secrets', version: '0.16.2' },
+} as const;

@@ -1,0 +1,184 @@
+/**
+ * What is on this machine, for `doctor` and for `--provider auto`: each probe runs the real tool (found on PATH)
+ * with a short timeout and reports what it found, never throwing.
+ */
+import { runCommand, which } from '../process/command.ts';
+import { inspectCache, type CachedComponent } from '../components/cache.ts';
+
+export interface Probe {
+  name: string;
+  ok: boolean;
+  /** Version or short state, e.g. "v20.20.2", "not found", "client only: engine not reachable". */
+  detail: string;
+  path?: string;
+}
+
+export interface MachineFacts {
+  node: Probe;
+  go: Probe;
+  goProxy: Probe;
+  docker: Probe;
+  kind: Probe;
+  helm: Probe;
+  kubectl: Probe;
+  cache: CachedComponent[];
+}
+
+interface ProbeEnv {
+  env: NodeJS.ProcessEnv;
+  signal?: AbortSignal;
+}
+
+const MIN_NODE = [20, 19];
+
+export function probeNode(version = process.versions.node): Probe {
+  const [major = 0, minor = 0] = version.split('.').map(Number);
+  const ok = major > (MIN_NODE[0] ?? 0) || (major === MIN_NODE[0] && minor >= (MIN_NODE[1] ?? 0));
+  return { name: 'node', ok, detail: `v${version}${ok ? '' : ` (needs >= ${MIN_NODE.join('.')})`}` };
+}
+
+async function tool(
+  name: string,
+  args: string[],
+  { env, signal }: ProbeEnv,
+  parse: (stdout: string) => string = (s) => s.trim().split('\n')[0] ?? '',
+): Promise<Probe> {
+  const path = which(name, env.PATH);
+  if (!path) return { name, ok: false, detail: 'not found on PATH' };
+  try {
+    const r = await runCommand(path, args, {
+      env,
+      extendEnv: false,
+      timeoutMs: 10_000,
+      signal,
+      reject: false,
+    });
+    if (r.exitCode !== 0)
+      return {
+        name,
+        ok: false,
+        path,
+        detail: `'${name} ${args.join(' ')}' failed: ${firstLine(r.stderr || r.stdout)}`,
+      };
+    return { name, ok: true, path, detail: parse(r.stdout) };
+  } catch (e) {
+    return { name, ok: false, path, detail: e instanceof Error ? firstLine(e.message) : String(e) };
+  }
+}
+
+function firstLine(s: string): string {
+  return (s.trim().split('\n')[0] ?? '').slice(0, 120);
+}
+
+export async function probeGo(p: ProbeEnv): Promise<Probe> {
+  return tool('go', ['version'], p, (s) => s.trim().replace(/^go version /, ''));
+}
+
+/** Does the Go module proxy answer? Resolve a small module's latest version through the go command itself. */
+export async function probeGoProxy(p: ProbeEnv): Promise<Probe> {
+  const path = which('go', p.env.PATH);
+  if (!path) return { name: 'go module proxy', ok: false, detail: 'no go on PATH' };
+  const r = await runCommand(path, ['list', '-m', '-json', 'golang.org/x/mod@latest'], {
+    env: { ...p.env, GO111MODULE: 'on', GOFLAGS: '-mod=mod' },
+    extendEnv: false,
+    timeoutMs: 20_000,
+    signal: p.signal,
+    reject: false,
+    cwd: '/',
+  }).catch((e: unknown) => ({ exitCode: 1, stdout: '', stderr: String(e) }));
+  if (r.exitCode !== 0)
+    return { name: 'go module proxy', ok: false, detail: `not answering: ${firstLine(r.stderr)}` };
+  return { name: 'go module proxy', ok: true, detail: 'answers' };
+}
+
+/** A Docker client alone is not enough: ask the engine for its version. */
+export async function probeDocker(p: ProbeEnv): Promise<Probe> {
+  const path = which('docker', p.env.PATH);
+  if (!path) return { name: 'docker engine', ok: false, detail: 'no docker client on PATH' };
+  const r = await runCommand(path, ['version', '--format', '{{.Server.Version}}'], {
+    env: p.env,
+    extendEnv: false,
+    timeoutMs: 10_000,
+    signal: p.signal,
+    reject: false,
+  }).catch((e: unknown) => ({ exitCode: 1, stdout: '', stderr: String(e) }));
+  const v = r.stdout.trim();
+  if (r.exitCode !== 0 || !v)
+    return { name: 'docker engine', ok: false, path, detail: `client only: engine not reachable` };
+  return { name: 'docker engine', ok: true, path, detail: `engine ${v}` };
+}
+
+export async function detectMachine(p: ProbeEnv): Promise<MachineFacts> {
+  const [go, goProxy, docker, kind, helm, kubectl] = await Promise.all([
+    probeGo(p),
+    probeGoProxy(p),
+    probeDocker(p),
+    tool('kind', ['version'], p),
+    tool('helm', ['version', '--short'], p),
+    tool('kubectl', ['version', '--client', '-o', 'json'], p, (s) => {
+      try {
+        return (
+          (JSON.parse(s) as { clientVersion?: { gitVersion?: string } }).clientVersion?.gitVersion ??
+          'unknown'
+        );
+      } catch {
+        return firstLine(s);
+      }
+    }),
+  ]);
+  return { node: probeNode(), go, goProxy, docker, kind, helm, kubectl, cache: inspectCache(p.env) };
+}
+
+export type ProviderName = 'local' | 'kind' | 'existing';
+
+export interface ProviderChoice {
+  provider: ProviderName;
+  reason: string;
+}
+
+/** What `--provider auto` picks when no lab is running: kind when Docker, kind and helm are all there, else local. */
+export function chooseAutoProvider(f: MachineFacts): ProviderChoice {
+  if (f.docker.ok && f.kind.ok && f.helm.ok)
+    return { provider: 'kind', reason: 'a Docker engine answers and kind and helm are installed' };
+  const missing = [!f.docker.ok && 'Docker engine', !f.kind.ok && 'kind', !f.helm.ok && 'helm']
+    .filter(Boolean)
+    .join(', ');
+  return { provider: 'local', reason: `kind needs ${missing}; the local lab runs everywhere Go runs` };
+}
+
+export interface ProviderReadiness {
+  provider: ProviderName;
+  ready: boolean;
+  needs: string;
+  missing: string[];
+}
+
+export function providerReadiness(f: MachineFacts): ProviderReadiness[] {
+  const cacheComplete = f.cache.every((c) => c.complete);
+  const local: string[] = [];
+  if (!f.node.ok) local.push('node >= 20.19');
+  if (!cacheComplete && !f.go.ok) local.push('go (to build the lab components)');
+  if (!cacheComplete && f.go.ok && !f.goProxy.ok)
+    local.push('Go module proxy (to download the lab components)');
+  const kind: string[] = [];
+  if (!f.docker.ok) kind.push('Docker engine');
+  if (!f.kind.ok) kind.push('kind');
+  if (!f.helm.ok) kind.push('helm');
+  const existing: string[] = [];
+  if (!f.kubectl.ok) existing.push('kubectl (optional, for hand use)');
+  return [
+    {
+      provider: 'local',
+      ready: local.length === 0,
+      needs: 'node, go + module proxy (or cached components)',
+      missing: local,
+    },
+    { provider: 'kind', ready: kind.length === 0, needs: 'Docker engine, kind, helm', missing: kind },
+    {
+      provider: 'existing',
+      ready: true,
+      needs: 'a kubeconfig context with ESO, VAULT_ADDR/VAULT_TOKEN',
+      missing: existing,
+    },
+  ];
+}
