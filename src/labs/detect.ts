@@ -129,7 +129,8 @@ export async function detectMachine(p: ProbeEnv): Promise<MachineFacts> {
   return { node: probeNode(), go, goProxy, docker, kind, helm, kubectl, cache: inspectCache(p.env) };
 }
 
-export type ProviderName = 'local' | 'kind' | 'existing';
+import type { ProviderName } from './lab-provider.ts';
+export type { ProviderName };
 
 export interface ProviderChoice {
   provider: ProviderName;

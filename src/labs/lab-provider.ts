@@ -1,0 +1,91 @@
+/**
+ * The one interface behind the three cluster providers. A provider `start()`s into a StartedLab that knows how to
+ * reach Kubernetes and Vault, how to inject faults, and how to `stop()` everything it created.
+ */
+import type { LabEvent } from '../report/events.ts';
+
+export type ProviderName = 'local' | 'kind' | 'existing';
+
+/** How a harness (and ESO) reach the lab. */
+export interface LabConnection {
+  provider: ProviderName;
+  /** Admin kubeconfig (mode 0600) and the context in it to use. */
+  kubeconfigPath: string;
+  context?: string;
+  vault: {
+    /** Where the harness reaches Vault (always loopback for local/kind). */
+    address: string;
+    token: string;
+    /** The `server:` URL a SecretStore uses to reach Vault from where ESO runs. */
+    serverUrlForEso: string;
+    /** `kubernetes_host` for Vault's Kubernetes auth config (where Vault reaches the API server). */
+    kubernetesHostForVault: string;
+    /** PEM of the API server's CA, when Vault runs outside the cluster (local lab). */
+    kubernetesCaPem?: string;
+    /**
+     * True when Vault runs outside any pod (local lab, external Vault): the logging-in ServiceAccount then needs
+     * `system:auth-delegator`, because Vault calls TokenReview with the client's own JWT.
+     */
+    outsideCluster: boolean;
+    /** KV v2 mount (dev servers mount it at `secret/`). */
+    kvMount: string;
+  };
+  /**
+   * Isolation for shared clusters (existing provider): scenario namespaces, Vault paths, policy and role names
+   * get this suffix/prefix so a run touches only what it creates. Empty for labs the tool owns.
+   */
+  isolation: { runId: string; namespaceSuffix: string; vaultPathPrefix: string; nameSuffix: string };
+  /** Directories with the lab's `vault` and `kubectl`, prepended to PATH for hand use and the tutorial. */
+  binDirs: string[];
+}
+
+export interface ComponentStatus {
+  name: string;
+  version: string;
+  pid?: number;
+  port?: number;
+  healthy: boolean;
+  detail?: string;
+}
+
+/** Faults a scenario can inject; a provider that cannot do one throws a LabError saying so. */
+export interface LabFaults {
+  sealVault(signal: AbortSignal): Promise<void>;
+  unsealVault(signal: AbortSignal): Promise<void>;
+  /** Stop the Vault server process (kind: scale to 0). */
+  stopVault(signal: AbortSignal): Promise<void>;
+  /** Start it again. Dev mode keeps nothing: the caller re-seeds. */
+  startVault(signal: AbortSignal): Promise<void>;
+  restartEso(signal: AbortSignal): Promise<void>;
+}
+
+export interface StartedLab extends AsyncDisposable {
+  readonly id: string;
+  readonly provider: ProviderName;
+  /** Run directory (mode 0700): kubeconfig, tokens, logs. */
+  readonly runDir: string;
+  readonly connection: LabConnection;
+  readonly faults: LabFaults;
+  /** Versions of what runs, for reports ("kubernetes v1.34.3, openbao v2.4.1, eso v0.16.2"). */
+  readonly versions: Record<string, string>;
+  /** The last lines of ESO's log, for diagnosis (empty when not reachable). */
+  esoLogTail(lines?: number): Promise<string>;
+  status(signal?: AbortSignal): Promise<ComponentStatus[]>;
+  /** Stop everything this lab started, in reverse order. `keep` leaves the run directory (logs) in place. */
+  stop(options?: { keep?: boolean }): Promise<void>;
+}
+
+export interface StartOptions {
+  signal: AbortSignal;
+  emit: (e: LabEvent) => void;
+  env: NodeJS.ProcessEnv;
+  /** Lab name: `default` for `up`; ephemeral runs get a random one. */
+  name: string;
+  /** Leave the run directory behind on stop. */
+  keep?: boolean;
+}
+
+export interface LabProvider {
+  readonly name: ProviderName;
+  start(options: StartOptions): Promise<StartedLab>;
+}

@@ -1,0 +1,43 @@
+/**
+ * Secret values never reach output. Values are shown as short hashes; every value the run generates or reads is
+ * registered here, and everything written to a terminal, log or report file passes through `redact()` as a
+ * second line of defence.
+ */
+import { createHash } from 'node:crypto';
+import type { MaskedData, ShortHash } from './events.ts';
+
+export function shortHash(value: string): ShortHash {
+  return createHash('sha256').update(value).digest('hex').slice(0, 8);
+}
+
+export function maskData(data: Record<string, string>): MaskedData {
+  return Object.fromEntries(Object.entries(data).map(([k, v]) => [k, shortHash(v)]));
+}
+
+export function formatMasked(data: Record<string, string>): string {
+  const entries = Object.entries(maskData(data));
+  return entries.length ? entries.map(([k, h]) => `${k}=sha256:${h}`).join(', ') : '(no keys)';
+}
+
+export class SecretRegistry {
+  private readonly values = new Set<string>();
+
+  /** Register a sensitive value (ignored when too short to be meaningful to scrub). */
+  add(value: string): void {
+    if (value.length >= 6) this.values.add(value);
+  }
+
+  has(value: string): boolean {
+    return this.values.has(value);
+  }
+
+  redact(text: string): string {
+    let out = text;
+    for (const v of this.values)
+      if (out.includes(v)) out = out.split(v).join(`<redacted sha256:${shortHash(v)}>`);
+    return out;
+  }
+}
+
+/** The process-wide registry used by reporters and log tails. */
+export const secrets = new SecretRegistry();
