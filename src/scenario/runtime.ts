@@ -1,0 +1,155 @@
+/**
+ * What operations act on during one scenario run: the lab, Kubernetes and Vault clients, the model of what the
+ * scenario wrote to Vault (the "expected" values), and one SecretWatcher per Secret, started on first use and kept
+ * for the run so that no event between a rotation and its assertion is missed.
+ */
+import type { StartedLab } from '../labs/lab-provider.ts';
+import { createKubeClients, type KubeClients } from '../kube/client.ts';
+import { SecretWatcher, kubeSecretWatchDeps, type SecretWatcherDeps } from '../kube/secret-watcher.ts';
+import { VaultClient, stripMount } from '../vault/client.ts';
+import { secrets } from '../report/redact.ts';
+
+/** One acknowledged write to a KV v2 path. */
+export interface VaultWrite {
+  /** Keys this write set (for a patch, only the patched keys). */
+  keys: string[];
+  version: number;
+  /** `Date.now()` right after Vault's HTTP response. */
+  ackAt: number;
+}
+
+export interface VaultPathState {
+  /** The full data the path holds after the scenario's latest write (never printed). */
+  data: Record<string, string>;
+  version: number;
+  /** Ack time of the latest write; 0 when the path was only read. */
+  ackAt: number;
+  deleted: boolean;
+  writes: VaultWrite[];
+}
+
+/** Latest values the scenario wrote per KV path (path without the mount, e.g. `my-app/config`). */
+export class VaultState {
+  private readonly paths = new Map<string, VaultPathState>();
+  constructor(readonly kvMount: string) {}
+
+  key(path: string): string {
+    return stripMount(path, this.kvMount).replace(/\/+$/, '');
+  }
+
+  get(path: string): VaultPathState | undefined {
+    return this.paths.get(this.key(path));
+  }
+
+  entries(): [string, VaultPathState][] {
+    return [...this.paths.entries()];
+  }
+
+  /** Record a write: `mode: 'put'` replaces the data, `'patch'` merges into it. */
+  recordWrite(
+    path: string,
+    mode: 'put' | 'patch',
+    data: Record<string, string>,
+    ack: { version: number; ackAt: number },
+  ): VaultPathState {
+    for (const v of Object.values(data)) secrets.add(v);
+    const k = this.key(path);
+    const prev = this.paths.get(k);
+    const merged = mode === 'patch' && prev && !prev.deleted ? { ...prev.data, ...data } : { ...data };
+    const state: VaultPathState = {
+      data: merged,
+      version: ack.version,
+      ackAt: ack.ackAt,
+      deleted: false,
+      writes: [...(prev?.writes ?? []), { keys: Object.keys(data), version: ack.version, ackAt: ack.ackAt }],
+    };
+    this.paths.set(k, state);
+    return state;
+  }
+
+  recordDelete(path: string, ackAt: number): void {
+    const k = this.key(path);
+    const prev = this.paths.get(k);
+    this.paths.set(k, {
+      data: {},
+      version: prev?.version ?? 0,
+      ackAt,
+      deleted: true,
+      writes: prev?.writes ?? [],
+    });
+  }
+}
+
+/** A Kubernetes auth role a vaultSetup/vaultRole created, remembered for diagnosis. */
+export interface KnownRole {
+  mount: string;
+  name: string;
+  serviceAccount: string;
+  namespace: string;
+  policies: string[];
+}
+
+export interface ScenarioRuntime {
+  readonly lab: StartedLab;
+  readonly kube: KubeClients;
+  readonly vault: VaultClient;
+  readonly vaultState: VaultState;
+  readonly roles: KnownRole[];
+  /** Started (or reused) watcher for one Secret; resolves once its initial list is done. */
+  watcher(namespace: string, name: string): Promise<SecretWatcher>;
+  /** Watchers started so far, keyed `namespace/name`. */
+  readonly watchers: ReadonlyMap<string, SecretWatcher>;
+  /** Stop every watcher. */
+  close(): Promise<void>;
+}
+
+export interface RuntimeOverrides {
+  kube?: KubeClients;
+  vault?: VaultClient;
+  watchDeps?: Pick<SecretWatcherDeps, 'list' | 'watch'>;
+}
+
+export function createRuntime(
+  lab: StartedLab,
+  signal: AbortSignal,
+  overrides: RuntimeOverrides = {},
+): ScenarioRuntime {
+  const conn = lab.connection;
+  const kube = overrides.kube ?? createKubeClients(conn.kubeconfigPath, conn.context);
+  const vault =
+    overrides.vault ??
+    new VaultClient({ address: conn.vault.address, token: conn.vault.token, kvMount: conn.vault.kvMount });
+  secrets.add(conn.vault.token);
+  const watchDeps = overrides.watchDeps ?? kubeSecretWatchDeps(kube);
+  const watchers = new Map<string, SecretWatcher>();
+  const starting = new Map<string, Promise<SecretWatcher>>();
+  const runtime: ScenarioRuntime = {
+    lab,
+    kube,
+    vault,
+    vaultState: new VaultState(conn.vault.kvMount),
+    roles: [],
+    watchers,
+    watcher(namespace, name) {
+      const key = `${namespace}/${name}`;
+      let p = starting.get(key);
+      if (!p) {
+        const w = new SecretWatcher(namespace, name, watchDeps, signal);
+        p = w.start().then(() => {
+          watchers.set(key, w);
+          return w;
+        });
+        // A failed start is not cached: the next caller retries.
+        p.catch(() => starting.delete(key));
+        starting.set(key, p);
+      }
+      return p;
+    },
+    async close() {
+      await Promise.allSettled([...watchers.values()].map((w) => w.stop()));
+      watchers.clear();
+      starting.clear();
+    },
+  };
+  return runtime;
+}
