@@ -25,6 +25,8 @@ export interface ComponentPin {
   tags?: readonly string[];
   /** -ldflags -X stamps. */
   ldflags?: readonly string[];
+  /** Files copied out of a module into the component's cache dir (e.g. ESO's CRD bundle). */
+  files?: readonly { name: string; module: string; path: string }[];
   /** What it is, for doctor and README. */
   description: string;
 }

@@ -1,14 +1,17 @@
 import type { Command } from '../command.ts';
 import { doctorCommand } from './doctor.ts';
+import { buildCommand } from './build.ts';
 import { notImplemented } from './not-implemented.ts';
+import { downCommand, envCommand, statusCommand, upCommand } from './lab-commands.ts';
 
 export const commands: readonly Command[] = [
-  notImplemented('up', 'start a lab (local processes, kind cluster, or an existing context)'),
-  notImplemented('down', 'stop a lab and remove its run directory'),
-  notImplemented('status', 'show each lab component: version, pid, port, health'),
-  notImplemented('env', 'print export lines (KUBECONFIG, VAULT_ADDR, VAULT_TOKEN, PATH) for hand use'),
+  upCommand,
+  downCommand,
+  statusCommand,
+  envCommand,
   notImplemented('scenario', 'run, list or validate scenarios'),
   notImplemented('tutorial', 'walk through the Vault + ESO tutorial on a lab, step by step'),
   doctorCommand,
+  buildCommand,
   notImplemented('bench', 'measure startup and rotation latency (JSON output)'),
 ];

@@ -1,0 +1,45 @@
+import { ExitCode } from '../../errors.ts';
+import { ensureComponents } from '../../components/build.ts';
+import { inspectCache } from '../../components/cache.ts';
+import { componentOrder, type ComponentName } from '../../components/versions.ts';
+import { labProgress } from '../../report/lab-progress.ts';
+import { UsageError } from '../../errors.ts';
+import type { Command } from '../command.ts';
+
+export const buildCommand: Command = {
+  name: 'build',
+  summary: "build the local lab's components from Go modules into the user cache (only what is missing)",
+  usage: `build [${componentOrder.join('|')} ...]`,
+  options: {},
+  allowPositionals: true,
+  async run({ positionals, out, env, signal, values }) {
+    for (const p of positionals)
+      if (!componentOrder.includes(p as ComponentName))
+        throw new UsageError(`unknown component '${p}' (one of ${componentOrder.join(', ')})`);
+    const only = positionals.length ? (positionals as ComponentName[]) : undefined;
+    const built = await ensureComponents({ signal, emit: labProgress(out), env, only });
+    const cache = inspectCache(env).filter((c) => !only || only.includes(c.pin.name));
+    if (values.json)
+      out.result(
+        JSON.stringify(
+          {
+            built,
+            cache: cache.map((c) => ({
+              component: c.pin.name,
+              version: c.pin.version,
+              dir: c.dir,
+              complete: c.complete,
+            })),
+          },
+          null,
+          2,
+        ),
+      );
+    else
+      for (const c of cache)
+        out.result(
+          `${c.pin.name} ${c.pin.version}: ${built.includes(c.pin.name) ? 'built' : 'cached'} (${c.dir})`,
+        );
+    return ExitCode.passed;
+  },
+};

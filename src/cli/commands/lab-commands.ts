@@ -1,0 +1,224 @@
+/** `up`, `down`, `status`, `env`: a lab's lifecycle from the command line. */
+import { ExitCode, LabError } from '../../errors.ts';
+import {
+  DEFAULT_LAB,
+  attachLab,
+  findRunningLab,
+  parseProvider,
+  providerFor,
+} from '../../labs/lab-session.ts';
+import { chooseAutoProvider, detectMachine } from '../../labs/detect.ts';
+import { listRunDirs } from '../../labs/run-dir.ts';
+import { reapStaleLabs } from '../../labs/local/stale.ts';
+import { StartedLocalLab } from '../../labs/local/local-lab.ts';
+import type { StartedLab } from '../../labs/lab-provider.ts';
+import { labProgress } from '../../report/lab-progress.ts';
+import { boolOption, stringOption, type Command, type OptionSpec } from '../command.ts';
+import { paint, table } from '../output.ts';
+
+const providerOption: Record<string, OptionSpec> = {
+  provider: {
+    type: 'string',
+    description: 'auto | local | kind | existing (default auto)',
+    valueName: 'name',
+  },
+};
+const nameOption: Record<string, OptionSpec> = {
+  name: { type: 'string', description: `lab name (default '${DEFAULT_LAB}')`, valueName: 'name' },
+};
+export const kindExistingOptions: Record<string, OptionSpec> = {
+  context: {
+    type: 'string',
+    description: 'existing provider: kubeconfig context to use (required)',
+    valueName: 'ctx',
+  },
+  'cluster-name': { type: 'string', description: 'kind provider: cluster name', valueName: 'name' },
+  vault: {
+    type: 'string',
+    description: 'kind provider: in-cluster (default) | external',
+    valueName: 'where',
+  },
+  'dry-run': {
+    type: 'boolean',
+    description: 'kind provider: print the commands and manifests without running them',
+  },
+};
+
+function whereThingsAre(lab: StartedLab): string[] {
+  const c = lab.connection;
+  return [
+    `run directory:  ${lab.runDir}`,
+    `kubeconfig:     ${c.kubeconfigPath}`,
+    `Vault address:  ${c.vault.address}`,
+    `Vault token:    in ${lab.runDir}/vault-token (or: eval "$(vault-eso-lab env)")`,
+    `versions:       ${Object.entries(lab.versions)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ')}`,
+  ];
+}
+
+export const upCommand: Command = {
+  name: 'up',
+  summary: 'start a lab (local processes, kind cluster, or an existing context) and leave it running',
+  usage: 'up [--provider auto|local|kind|existing] [--name N]',
+  options: { ...providerOption, ...nameOption, ...kindExistingOptions },
+  async run({ values, out, env, signal }) {
+    const name = stringOption(values, 'name') ?? DEFAULT_LAB;
+    await reapStaleLabs(env, (m) => out.info(m));
+    const running = findRunningLab(env, name);
+    if (running) {
+      const lab = attachLab(running.dir, running.record, env);
+      out.info(`lab '${name}' is already running`);
+      printLab(lab, Boolean(values.json), out);
+      return ExitCode.passed;
+    }
+    let provider = parseProvider(stringOption(values, 'provider'));
+    if (provider === 'auto') {
+      const c = chooseAutoProvider(await detectMachine({ env, signal }));
+      out.info(`provider auto → ${c.provider} (${c.reason})`);
+      provider = c.provider;
+    }
+    const p = await providerFor(provider, {
+      env,
+      flags: values as Record<string, string | boolean | undefined>,
+    });
+    const lab = await p.start({ signal, emit: labProgress(out), env, name });
+    if (lab instanceof StartedLocalLab) lab.detach();
+    else if ('detach' in lab && typeof lab.detach === 'function') (lab as { detach(): void }).detach();
+    printLab(lab, Boolean(values.json), out);
+    return ExitCode.passed;
+  },
+};
+
+function printLab(lab: StartedLab, json: boolean, out: Parameters<Command['run']>[0]['out']): void {
+  if (json) {
+    const { token: _t, ...vault } = lab.connection.vault;
+    out.result(
+      JSON.stringify(
+        {
+          id: lab.id,
+          provider: lab.provider,
+          runDir: lab.runDir,
+          kubeconfig: lab.connection.kubeconfigPath,
+          vault,
+          versions: lab.versions,
+        },
+        null,
+        2,
+      ),
+    );
+  } else for (const l of whereThingsAre(lab)) out.result(l);
+}
+
+export const downCommand: Command = {
+  name: 'down',
+  summary: 'stop a lab (SIGTERM, then SIGKILL) and remove its run directory',
+  usage: 'down [--name N | --all] [--keep]',
+  options: {
+    ...nameOption,
+    all: { type: 'boolean', description: 'stop every lab of this user' },
+    keep: { type: 'boolean', description: 'keep the run directory (logs, kubeconfig) after stopping' },
+  },
+  async run({ values, out, env }) {
+    const reaped = await reapStaleLabs(env, (m) => out.info(m));
+    const name = stringOption(values, 'name') ?? DEFAULT_LAB;
+    const targets = listRunDirs(env).filter(
+      (l) => l.record && (boolOption(values, 'all') || l.record.name === name),
+    );
+    if (targets.length === 0) {
+      out.info(
+        reaped.length ? `stopped ${reaped.length} leftover lab(s)` : `no lab named '${name}' is running`,
+      );
+      return ExitCode.passed;
+    }
+    for (const t of targets) {
+      const lab = attachLab(t.dir, t.record!, env);
+      await lab.stop({ keep: boolOption(values, 'keep') });
+      out.info(
+        `stopped lab '${t.record!.name}' (${t.record!.provider})${boolOption(values, 'keep') ? `; run directory kept at ${t.dir.path}` : ''}`,
+      );
+    }
+    return ExitCode.passed;
+  },
+};
+
+export const statusCommand: Command = {
+  name: 'status',
+  summary: 'show each lab component: version, pid, port, health',
+  usage: 'status [--name N] [--json]',
+  options: { ...nameOption },
+  async run({ values, out, env, signal }) {
+    const running = findRunningLab(env, stringOption(values, 'name'));
+    if (!running) {
+      if (values.json) out.result(JSON.stringify({ running: false }));
+      else out.result("no lab is running (start one with 'vault-eso-lab up')");
+      return ExitCode.failed;
+    }
+    const lab = attachLab(running.dir, running.record, env);
+    const status = await lab.status(signal);
+    const healthy = status.every((s) => s.healthy);
+    if (values.json) {
+      out.result(
+        JSON.stringify(
+          {
+            running: true,
+            id: lab.id,
+            provider: lab.provider,
+            runDir: lab.runDir,
+            healthy,
+            components: status,
+          },
+          null,
+          2,
+        ),
+      );
+    } else {
+      out.result(`lab '${lab.id}' (${lab.provider}) — ${lab.runDir}`);
+      out.result(
+        table(
+          status.map((s) => [
+            s.name,
+            s.version,
+            String(s.pid ?? '-'),
+            s.port ? `127.0.0.1:${s.port}` : '-',
+            s.healthy ? paint(out, 'green', 'healthy') : paint(out, 'red', 'unhealthy'),
+            s.detail ?? '',
+          ]),
+          ['component', 'version', 'pid', 'address', 'health', 'detail'],
+        ),
+      );
+    }
+    return healthy ? ExitCode.passed : ExitCode.failed;
+  },
+};
+
+/** Quote for POSIX sh. */
+export function shQuote(s: string): string {
+  return /^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
+}
+
+export const envCommand: Command = {
+  name: 'env',
+  summary:
+    'print export lines (KUBECONFIG, VAULT_ADDR, VAULT_TOKEN, PATH) for hand use: eval "$(vault-eso-lab env)"',
+  usage: 'env [--name N]',
+  options: { ...nameOption },
+  run({ values, out, env }) {
+    const running = findRunningLab(env, stringOption(values, 'name'));
+    if (!running)
+      return Promise.reject(
+        new LabError('E_NO_LAB', "no lab is running (start one with 'vault-eso-lab up')"),
+      );
+    const lab = attachLab(running.dir, running.record, env);
+    const c = lab.connection;
+    const vars: Record<string, string> = {
+      KUBECONFIG: c.kubeconfigPath,
+      VAULT_ADDR: c.vault.address,
+      VAULT_TOKEN: c.vault.token,
+      PATH: [...c.binDirs, env.PATH ?? ''].join(':'),
+    };
+    if (values.json) out.result(JSON.stringify(vars, null, 2));
+    else for (const [k, v] of Object.entries(vars)) out.result(`export ${k}=${shQuote(v)}`);
+    return Promise.resolve(ExitCode.passed);
+  },
+};

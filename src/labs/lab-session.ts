@@ -1,0 +1,133 @@
+/**
+ * Getting hold of a lab for a command: a running one (started by `up`) when there is one, else an ephemeral lab
+ * of the chosen provider that is stopped when the command ends. `--provider auto` picks and says why.
+ */
+import { LabError, UsageError } from '../errors.ts';
+import type { LabEvent } from '../report/events.ts';
+import { chooseAutoProvider, detectMachine } from './detect.ts';
+import type { LabProvider, ProviderName, StartedLab } from './lab-provider.ts';
+import { listRunDirs, RunDir } from './run-dir.ts';
+import { isStale } from './local/stale.ts';
+import { LocalLab, StartedLocalLab, ephemeralLabName } from './local/local-lab.ts';
+
+export type ProviderChoiceName = ProviderName | 'auto';
+
+export const DEFAULT_LAB = 'default';
+
+export function parseProvider(value: string | undefined): ProviderChoiceName {
+  const v = value ?? 'auto';
+  if (v === 'auto' || v === 'local' || v === 'kind' || v === 'existing') return v;
+  throw new UsageError(`--provider must be one of auto, local, kind, existing (got '${v}')`);
+}
+
+/** Providers other than local register themselves here (keeps this module free of their imports' cost). */
+const extraProviders = new Map<ProviderName, (opts: ProviderOptions) => LabProvider | Promise<LabProvider>>();
+
+export interface ProviderOptions {
+  env: NodeJS.ProcessEnv;
+  /** Provider-specific options from the command line (e.g. kind --name, existing --context). */
+  flags: Record<string, string | boolean | undefined>;
+}
+
+export function registerProvider(
+  name: ProviderName,
+  factory: (opts: ProviderOptions) => LabProvider | Promise<LabProvider>,
+): void {
+  extraProviders.set(name, factory);
+}
+
+export async function providerFor(name: ProviderName, opts: ProviderOptions): Promise<LabProvider> {
+  if (name === 'local') return new LocalLab();
+  const f = extraProviders.get(name);
+  if (!f) throw new LabError('E_PROVIDER', `provider '${name}' is not available in this build`);
+  return f(opts);
+}
+
+/** A lab that `up` started and that is still alive, if any (the first found; `default` preferred). */
+export function findRunningLab(
+  env: NodeJS.ProcessEnv,
+  name?: string,
+): { dir: RunDir; record: NonNullable<ReturnType<RunDir['readRecord']>> } | undefined {
+  const all = listRunDirs(env).filter(
+    (l): l is { dir: RunDir; record: NonNullable<typeof l.record> } =>
+      l.record !== undefined &&
+      l.record.state === 'running' &&
+      l.record.ownerPid === null &&
+      !isStale(l.record),
+  );
+  if (name) return all.find((l) => l.record.name === name);
+  return all.find((l) => l.record.name === DEFAULT_LAB) ?? all[0];
+}
+
+const attachers = new Map<
+  ProviderName,
+  (dir: RunDir, record: NonNullable<ReturnType<RunDir['readRecord']>>, env: NodeJS.ProcessEnv) => StartedLab
+>();
+attachers.set('local', (dir, record) => StartedLocalLab.attach(dir, record));
+
+export function registerAttacher(
+  name: ProviderName,
+  f: (
+    dir: RunDir,
+    record: NonNullable<ReturnType<RunDir['readRecord']>>,
+    env: NodeJS.ProcessEnv,
+  ) => StartedLab,
+): void {
+  attachers.set(name, f);
+}
+
+export function attachLab(
+  dir: RunDir,
+  record: NonNullable<ReturnType<RunDir['readRecord']>>,
+  env: NodeJS.ProcessEnv,
+): StartedLab {
+  const a = attachers.get(record.provider);
+  if (!a) throw new LabError('E_PROVIDER', `cannot attach to a '${record.provider}' lab`);
+  return a(dir, record, env);
+}
+
+export interface AcquiredLab {
+  lab: StartedLab;
+  /** True when this command started the lab and must stop it. */
+  ephemeral: boolean;
+  /** Why this lab (for the progress line: "using running local lab 'default'"). */
+  reason: string;
+}
+
+export async function acquireLab(o: {
+  provider: ProviderChoiceName;
+  env: NodeJS.ProcessEnv;
+  signal: AbortSignal;
+  emit: (e: LabEvent) => void;
+  flags?: Record<string, string | boolean | undefined>;
+  keep?: boolean;
+}): Promise<AcquiredLab> {
+  const running = findRunningLab(o.env);
+  if (running && (o.provider === 'auto' || o.provider === running.record.provider)) {
+    return {
+      lab: attachLab(running.dir, running.record, o.env),
+      ephemeral: false,
+      reason: `using the running ${running.record.provider} lab '${running.record.name}' (left running afterwards)`,
+    };
+  }
+  let provider: ProviderName;
+  let why: string;
+  if (o.provider === 'auto') {
+    const facts = await detectMachine({ env: o.env, signal: o.signal });
+    const c = chooseAutoProvider(facts);
+    provider = c.provider;
+    why = `auto picked ${c.provider}: ${c.reason}`;
+  } else {
+    provider = o.provider;
+    why = `provider ${provider} (as asked)`;
+  }
+  const p = await providerFor(provider, { env: o.env, flags: o.flags ?? {} });
+  const lab = await p.start({
+    signal: o.signal,
+    emit: o.emit,
+    env: o.env,
+    name: ephemeralLabName(),
+    keep: o.keep,
+  });
+  return { lab, ephemeral: true, reason: `${why}; started an ephemeral lab, stopped afterwards` };
+}

@@ -1,0 +1,99 @@
+/**
+ * How each local lab component is started: its command line, its environment (never inherited), its port(s)
+ * and its readiness probe. Facts behind the flags are in src/components/go/NOTES.md and docs/architecture.md.
+ */
+import type { RunDir } from '../run-dir.ts';
+
+export interface LabFiles {
+  caCert: string;
+  servingCert: string;
+  servingKey: string;
+  saKey: string;
+  saPub: string;
+  tokensCsv: string;
+  adminKubeconfig: string;
+  kcmKubeconfig: string;
+  etcdData: string;
+  apiserverCertDir: string;
+  kcmCertDir: string;
+}
+
+export interface LabPorts {
+  etcdClient: number;
+  etcdPeer: number;
+  apiserver: number;
+  kcm: number;
+  vault: number;
+  esoHealth: number;
+}
+
+/** A minimal environment: PATH and HOME only (HOME points into the run dir, so nothing reads ~/.kube or ~/.vault-token). */
+export function baseEnv(run: RunDir): Record<string, string> {
+  return {
+    PATH: '/usr/local/bin:/usr/bin:/bin',
+    HOME: run.file('home'),
+    TZ: 'UTC',
+  };
+}
+
+export const SERVICE_ACCOUNT_ISSUER = 'https://kubernetes.default.svc.cluster.local';
+
+export function etcdArgs(f: LabFiles, p: LabPorts): string[] {
+  const client = `http://127.0.0.1:${p.etcdClient}`;
+  const peer = `http://127.0.0.1:${p.etcdPeer}`;
+  return [
+    '--name=lab',
+    `--data-dir=${f.etcdData}`,
+    `--listen-client-urls=${client}`,
+    `--advertise-client-urls=${client}`,
+    `--listen-peer-urls=${peer}`,
+    `--initial-advertise-peer-urls=${peer}`,
+    `--initial-cluster=lab=${peer}`,
+    '--initial-cluster-state=new',
+    '--unsafe-no-fsync',
+    '--log-level=warn',
+    '--quota-backend-bytes=2147483648',
+  ];
+}
+
+export function apiserverArgs(f: LabFiles, p: LabPorts): string[] {
+  return [
+    `--etcd-servers=http://127.0.0.1:${p.etcdClient}`,
+    '--bind-address=127.0.0.1',
+    `--secure-port=${p.apiserver}`,
+    '--advertise-address=127.0.0.1',
+    // A loopback advertise address breaks the `kubernetes` endpoints reconciler; there are no pods to use it.
+    '--endpoint-reconciler-type=none',
+    `--cert-dir=${f.apiserverCertDir}`,
+    `--tls-cert-file=${f.servingCert}`,
+    `--tls-private-key-file=${f.servingKey}`,
+    `--client-ca-file=${f.caCert}`,
+    `--token-auth-file=${f.tokensCsv}`,
+    '--authorization-mode=RBAC',
+    `--service-account-issuer=${SERVICE_ACCOUNT_ISSUER}`,
+    `--service-account-key-file=${f.saPub}`,
+    `--service-account-signing-key-file=${f.saKey}`,
+    '--service-cluster-ip-range=10.96.0.0/24',
+    '--profiling=false',
+    '--enable-priority-and-fairness=false',
+    '--v=0',
+  ];
+}
+
+export function kcmArgs(f: LabFiles, p: LabPorts): string[] {
+  return [
+    `--kubeconfig=${f.kcmKubeconfig}`,
+    `--authentication-kubeconfig=${f.kcmKubeconfig}`,
+    `--authorization-kubeconfig=${f.kcmKubeconfig}`,
+    '--bind-address=127.0.0.1',
+    `--secure-port=${p.kcm}`,
+    `--cert-dir=${f.kcmCertDir}`,
+    '--controllers=garbagecollector,namespace,serviceaccount,serviceaccount-token,root-ca-cert-publisher,clusterrole-aggregation',
+    '--leader-elect=false',
+    '--use-service-account-credentials=false',
+    `--service-account-private-key-file=${f.saKey}`,
+    `--root-ca-file=${f.caCert}`,
+    '--profiling=false',
+    '--v=0',
+  ];
+}

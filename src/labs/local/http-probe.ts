@@ -1,0 +1,48 @@
+/** Small HTTP(S) requests for readiness probes and Vault sys calls, over loopback, with a CA when needed. */
+import { request as httpRequest } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+
+export interface HttpResponse {
+  status: number;
+  body: string;
+}
+
+export interface HttpOptions {
+  method?: string;
+  headers?: Record<string, string>;
+  body?: string;
+  ca?: string;
+  /** Accept any server certificate (only for probes of a component's self-signed health port). */
+  insecure?: boolean;
+  timeoutMs?: number;
+  signal?: AbortSignal;
+}
+
+export function httpCall(url: string, o: HttpOptions = {}): Promise<HttpResponse> {
+  const u = new URL(url);
+  const req = u.protocol === 'https:' ? httpsRequest : httpRequest;
+  return new Promise((resolve, reject) => {
+    const r = req(
+      u,
+      {
+        method: o.method ?? 'GET',
+        headers: { ...(o.body ? { 'content-type': 'application/json' } : {}), ...o.headers },
+        ca: o.ca,
+        rejectUnauthorized: !o.insecure,
+        timeout: o.timeoutMs ?? 5000,
+        signal: o.signal,
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () =>
+          resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }),
+        );
+        res.on('error', reject);
+      },
+    );
+    r.on('timeout', () => r.destroy(new Error(`no answer from ${u.host} within ${o.timeoutMs ?? 5000} ms`)));
+    r.on('error', reject);
+    r.end(o.body);
+  });
+}

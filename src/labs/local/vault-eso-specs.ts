@@ -1,0 +1,43 @@
+/**
+ * Command lines for the OpenBao dev server and the ESO controller. The root token reaches OpenBao through its
+ * environment (not argv, which any local user can read with `ps`); ESO gets an explicit KUBECONFIG and no
+ * VAULT_* / BAO_* variable at all (with VAULT_TOKEN set, ESO would skip Kubernetes auth and revoke that token).
+ */
+
+export function vaultArgs(port: number): string[] {
+  return [
+    'server',
+    '-dev',
+    `-dev-listen-address=127.0.0.1:${port}`,
+    '-dev-no-store-token',
+    '-log-level=info',
+  ];
+}
+
+export function vaultEnv(base: Record<string, string>, rootToken: string): Record<string, string> {
+  return {
+    ...base,
+    BAO_DEV_ROOT_TOKEN_ID: rootToken,
+    VAULT_DEV_ROOT_TOKEN_ID: rootToken,
+    BAO_DISABLE_MLOCK: 'true',
+  };
+}
+
+export function esoArgs(healthPort: number): string[] {
+  return [
+    '--metrics-addr=0',
+    `--live-addr=127.0.0.1:${healthPort}`,
+    '--enable-leader-election=false',
+    '--concurrent=4',
+    '--enable-push-secret-reconciler=false',
+    '--enable-cluster-external-secret-reconciler=false',
+    '--loglevel=info',
+  ];
+}
+
+/** ESO's environment: explicit KUBECONFIG, nothing Vault-related. */
+export function esoEnv(base: Record<string, string>, kubeconfig: string): Record<string, string> {
+  const env: Record<string, string> = { ...base, KUBECONFIG: kubeconfig };
+  for (const k of Object.keys(env)) if (/^(VAULT|BAO)_/.test(k)) delete env[k];
+  return env;
+}

@@ -1,0 +1,34 @@
+/** Prints lab lifecycle events (builds, component starts) as progress lines on stderr. One formatter per event kind. */
+import { formatMs } from '../errors.ts';
+import type { Output } from '../cli/output.ts';
+import { paint } from '../cli/output.ts';
+import type { LabEvent } from './events.ts';
+import { secrets } from './redact.ts';
+
+export function formatLabEvent(e: LabEvent): string | undefined {
+  switch (e.kind) {
+    case 'lab.component.building':
+      return `building ${e.component}: ${e.step} (${formatMs(e.elapsedMs)})`;
+    case 'lab.component.built':
+      return `built ${e.component} in ${formatMs(e.durationMs)}`;
+    case 'lab.component.starting':
+      return undefined;
+    case 'lab.component.ready':
+      return `${e.component} ready in ${formatMs(e.durationMs)}${e.pid ? ` (pid ${e.pid}${e.port ? `, 127.0.0.1:${e.port}` : ''})` : ''}`;
+    case 'lab.component.stopped':
+      return `stopped ${e.component}`;
+    case 'lab.ready':
+      return `lab '${e.labId}' (${e.provider}) ready in ${formatMs(e.durationMs)}`;
+    case 'lab.stopped':
+      return `lab '${e.labId}' stopped`;
+    case 'lab.info':
+      return e.message;
+  }
+}
+
+export function labProgress(out: Output): (e: LabEvent) => void {
+  return (e) => {
+    const line = formatLabEvent(e);
+    if (line) out.info(secrets.redact(`${paint(out, 'dim', '·')} ${line}`));
+  };
+}
