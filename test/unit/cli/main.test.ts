@@ -1,0 +1,59 @@
+import { describe, expect, it } from 'vitest';
+import { main } from '../../../src/cli/main.ts';
+import { ExitCode } from '../../../src/errors.ts';
+import { capture } from '../../helpers/capture.ts';
+
+const run = async (...argv: string[]) => {
+  const c = capture();
+  const code = await main(argv, { out: c.out, handleSignals: false, env: { ...process.env, CI: 'true' } });
+  return { code, stdout: c.stdout(), stderr: c.stderr() };
+};
+
+describe('cli', () => {
+  it('exits 2 on an unknown command and lists the commands', async () => {
+    const r = await run('nosuch');
+    expect(r.code).toBe(ExitCode.invalidInput);
+    expect(r.stderr).toContain("unknown command 'nosuch'");
+    for (const c of ['up', 'down', 'status', 'env', 'scenario', 'tutorial', 'doctor', 'bench'])
+      expect(r.stderr).toContain(`  ${c}`);
+  });
+
+  it('exits 2 with usage when no command is given', async () => {
+    const r = await run();
+    expect(r.code).toBe(ExitCode.invalidInput);
+    expect(r.stderr).toContain('Usage: vault-eso-lab <command>');
+  });
+
+  it('prints help on stdout and exits 0', async () => {
+    const r = await run('--help');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('Commands:');
+  });
+
+  it.each(['up', 'down', 'status', 'env', 'scenario', 'tutorial', 'doctor', 'bench'])(
+    '%s --help documents its options',
+    async (name) => {
+      const r = await run(name, '--help');
+      expect(r.code).toBe(0);
+      expect(r.stdout).toContain(`Usage: vault-eso-lab ${name}`);
+      expect(r.stdout).toContain('--json');
+    },
+  );
+
+  it('exits 2 on an unknown flag, naming it', async () => {
+    const r = await run('status', '--bogus');
+    expect(r.code).toBe(ExitCode.invalidInput);
+    expect(r.stderr).toMatch(/status: .*--bogus/);
+  });
+
+  it('exits 2 on a bad --provider value', async () => {
+    const r = await run('up', '--provider', 'docker-desktop');
+    expect(r.code).toBe(ExitCode.invalidInput);
+    expect(r.stderr).toContain('--provider must be one of');
+  });
+
+  it('prints its version', async () => {
+    const r = await run('--version');
+    expect(r.stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/);
+  });
+});
