@@ -1,26 +1,16 @@
 /** Shared schema pieces and helpers for operation handlers. */
 import { z } from 'zod';
-import { parseDuration } from '../../time.ts';
 import type { OperationHandler } from '../operation.ts';
 import type { ScenarioRuntime } from '../runtime.ts';
 
 export type Handler<A> = OperationHandler<ScenarioRuntime, A>;
 
-/** A Go-style duration string ("5s", "1m30s", "250ms"). */
-export const durationSchema = z
-  .string()
-  .refine((s) => parseDuration(s) !== undefined, {
-    message: 'expected a duration such as "5s", "1m30s", "250ms"',
-  })
-  .describe('Go-style duration, e.g. "5s", "1m30s", "250ms"');
+/** Durations come from the engine's schema helper: a Go-style string in YAML, milliseconds in `run()`. */
+export { duration, templated } from '../schema.ts';
 
-export function durationMs(text: string): number {
-  const ms = parseDuration(text);
-  if (ms === undefined) throw new Error(`invalid duration ${JSON.stringify(text)}`);
-  return ms;
-}
+import { templated } from '../schema.ts';
 
-export const k8sNameSchema = z
+const k8sName = z
   .string()
   .min(1)
   .max(253)
@@ -29,7 +19,10 @@ export const k8sNameSchema = z
     'expected a Kubernetes object name (lowercase, digits, "-", ".")',
   );
 
-export const namespaceSchema = k8sNameSchema.describe('Kubernetes namespace');
+/** A Kubernetes object name, or a `${...}` template of one (checked again after substitution). */
+export const k8sNameSchema = templated(k8sName).describe('Kubernetes object name');
+
+export const namespaceSchema = templated(k8sName).describe('Kubernetes namespace');
 
 /** A KV v2 path relative to the mount (`my-app/config`); a leading `secret/` or `secret/data/` is tolerated. */
 export const vaultPathSchema = z

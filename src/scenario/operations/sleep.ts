@@ -1,9 +1,10 @@
 import { z } from 'zod';
+import { formatMs } from '../../errors.ts';
 import { sleep } from '../../time.ts';
-import { durationMs, durationSchema, type Handler } from './common.ts';
+import { duration, templated, type Handler } from './common.ts';
 
 const schema = z
-  .object({ for: durationSchema.describe('How long to wait, e.g. "10s"') })
+  .object({ for: templated(duration()).describe('How long to wait, e.g. "10s"') })
   .strict()
   .describe('Wait for a fixed duration');
 
@@ -12,9 +13,8 @@ export const sleepOperation: Handler<z.infer<typeof schema>> = {
   description: 'Wait for a fixed duration.',
   timeoutKind: 'default',
   schema,
-  summarize: (a) => `sleep ${a.for}`,
+  summarize: (a) => `sleep ${formatMs(a.for)}`,
   async run(ctx, a) {
-    const ms = durationMs(a.for);
-    await sleep(Math.min(ms, ctx.timeoutMs), ctx.signal);
+    await sleep(a.for, ctx.signal);
   },
 };

@@ -1,0 +1,165 @@
+/**
+ * Secret values: generation (crypto random, registered for redaction, never printed), expectation references
+ * (`my-app/config#password` or `{ value: literal }`), and matching a Secret's data against expectations with
+ * mismatch descriptions that carry key names and short hashes only.
+ */
+import { randomBytes } from 'node:crypto';
+import { z } from 'zod';
+import { secrets, shortHash } from '../../report/redact.ts';
+import type { VaultClient } from '../../vault/client.ts';
+import type { VaultState } from '../runtime.ts';
+
+export const randomValueSchema = z
+  .object({
+    random: z.literal(true).describe('Generate a random value (crypto), never printed'),
+    length: z.number().int().min(8).max(256).optional().describe('Length in characters (default 24)'),
+  })
+  .strict();
+
+export const dataValueSchema = z
+  .union([z.string().describe('A literal value'), randomValueSchema])
+  .describe('A literal string, or `{ random: true }` for a generated value');
+export type DataValue = z.infer<typeof dataValueSchema>;
+
+/** A random URL-safe string of `length` characters, registered as a secret. */
+export function generateSecretValue(length = 24): string {
+  const value = randomBytes(Math.ceil((length * 3) / 4) + 3)
+    .toString('base64url')
+    .slice(0, length);
+  secrets.add(value);
+  return value;
+}
+
+/** Resolve `{ random: true }` entries; every resulting value is registered as a secret. */
+export function resolveData(data: Record<string, DataValue>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(data)) {
+    const value = typeof v === 'string' ? v : generateSecretValue(v.length);
+    secrets.add(value);
+    out[k] = value;
+  }
+  return out;
+}
+
+/** Summary of a data block without values: `username=literal, password=random`. */
+export function describeDataShape(data: Record<string, DataValue>): string {
+  return Object.entries(data)
+    .map(([k, v]) => `${k}=${typeof v === 'string' ? 'literal' : 'random'}`)
+    .join(', ');
+}
+
+export const expectationSchema = z
+  .union([
+    z
+      .string()
+      .regex(/^[^#\s]+#[^#\s]+$/, 'expected "<vaultPath>#<vaultKey>", e.g. "my-app/config#password"')
+      .describe('The Vault value this key must hold: "<vaultPath>#<vaultKey>"'),
+    z.object({ value: z.string().describe('A literal value') }).strict(),
+  ])
+  .describe('"<vaultPath>#<vaultKey>" or { value: literal }');
+export type Expectation = z.infer<typeof expectationSchema>;
+
+export interface VaultRef {
+  path: string;
+  key: string;
+}
+
+export function parseVaultRef(ref: string): VaultRef {
+  const i = ref.lastIndexOf('#');
+  if (i <= 0 || i === ref.length - 1)
+    throw new Error(`expected "<vaultPath>#<vaultKey>", got ${JSON.stringify(ref)}`);
+  return { path: ref.slice(0, i), key: ref.slice(i + 1) };
+}
+
+export interface ResolvedExpectation {
+  k8sKey: string;
+  value: string;
+  /** Where the value comes from: `my-app/config#password` or `literal`. */
+  source: string;
+  ref?: VaultRef;
+}
+
+/** Vault paths involved in a set of expectations (deduplicated, in order). */
+export function involvedPaths(expect: Record<string, Expectation>): string[] {
+  const paths: string[] = [];
+  for (const e of Object.values(expect))
+    if (typeof e === 'string') {
+      const p = parseVaultRef(e).path;
+      if (!paths.includes(p)) paths.push(p);
+    }
+  return paths;
+}
+
+/**
+ * Expected values: from the scenario's own writes (vaultState) when it wrote the path, else read from Vault
+ * with the admin token (a path seeded outside the scenario).
+ */
+export async function resolveExpectations(
+  expect: Record<string, Expectation>,
+  state: VaultState,
+  vault: VaultClient,
+  signal?: AbortSignal,
+): Promise<ResolvedExpectation[]> {
+  const out: ResolvedExpectation[] = [];
+  const read = new Map<string, Record<string, string> | undefined>();
+  for (const [k8sKey, e] of Object.entries(expect)) {
+    if (typeof e !== 'string') {
+      secrets.add(e.value);
+      out.push({ k8sKey, value: e.value, source: 'literal' });
+      continue;
+    }
+    const ref = parseVaultRef(e);
+    let data = state.get(ref.path)?.data;
+    if (!data || !(ref.key in data)) {
+      if (!read.has(ref.path)) {
+        const r = await vault.kvGet(ref.path, signal ? { signal } : {});
+        for (const v of Object.values(r?.data ?? {})) secrets.add(String(v));
+        read.set(ref.path, r?.data);
+      }
+      data = read.get(ref.path);
+    }
+    const value = data?.[ref.key];
+    if (value === undefined)
+      throw new Error(
+        `expectation ${k8sKey} ← ${e}: Vault path ${ref.path} has no key ${ref.key} (as written by this scenario or read from Vault)`,
+      );
+    out.push({ k8sKey, value: String(value), source: e, ref });
+  }
+  return out;
+}
+
+export interface MatchOptions {
+  absentKeys?: string[];
+  exactKeys?: boolean;
+}
+
+export interface MatchResult {
+  ok: boolean;
+  /** One line per problem, key names and short hashes only. */
+  problems: string[];
+}
+
+/** Does the Secret's data hold the expected values (and nothing it must not)? */
+export function matchData(
+  data: Record<string, string>,
+  expected: readonly ResolvedExpectation[],
+  options: MatchOptions = {},
+): MatchResult {
+  const problems: string[] = [];
+  for (const e of expected) {
+    const actual = data[e.k8sKey];
+    if (actual === undefined) problems.push(`key ${e.k8sKey} missing (expected ${e.source})`);
+    else if (actual !== e.value)
+      problems.push(
+        `key ${e.k8sKey} has sha256:${shortHash(actual)}, expected sha256:${shortHash(e.value)} (${e.source})`,
+      );
+  }
+  for (const k of options.absentKeys ?? [])
+    if (k in data) problems.push(`key ${k} present but must be absent`);
+  if (options.exactKeys) {
+    const allowed = new Set(expected.map((e) => e.k8sKey));
+    const extra = Object.keys(data).filter((k) => !allowed.has(k));
+    if (extra.length) problems.push(`unexpected keys: ${extra.join(', ')}`);
+  }
+  return { ok: problems.length === 0, problems };
+}
