@@ -50,6 +50,10 @@ export type ScenarioEvent =
       refreshTime?: string;
     }
   | { kind: 'cleanup.error'; what: string; error: string }
+  /** A step that did not run because an earlier one failed or the run was interrupted. */
+  | { kind: 'step.skipped'; step: string; index: number; reason: string }
+  /** Ctrl-C / SIGTERM reached the scenario runner: it stops, runs cleanups, then ends with scenario.end. */
+  | { kind: 'scenario.interrupted'; scenario: string; reason: string }
   | { kind: 'scenario.end'; scenario: string; passed: boolean; durationMs: number; skipped?: string };
 
 export type OperationPhase = 'try' | 'catch' | 'finally' | 'cleanup';
