@@ -51,6 +51,7 @@ export const TEMPLATE_BRANCH = 'not a ${...} template';
 export function templated<T extends z.ZodType>(inner: T): T {
   const template = z
     .string({ error: TEMPLATE_BRANCH })
+    .regex(/\$\{[^}]+\}/, { error: TEMPLATE_BRANCH, abort: true })
     .refine(hasTemplate, { error: TEMPLATE_BRANCH, abort: true })
     .meta({ description: 'A ${vars.NAME} or built-in reference, validated after substitution' });
   return z.union([inner, template]) as unknown as T;
@@ -99,7 +100,7 @@ function stepSchema<O extends z.ZodType>(operationItem: O) {
   });
 }
 
-function scenarioSchema<O extends z.ZodType>(operationItem: O) {
+export function scenarioSchema<O extends z.ZodType>(operationItem: O) {
   return z.strictObject({
     name: z.string().min(1).meta({ description: 'Scenario name (`scenario <name>`)' }),
     description: z.string().min(1).meta({ description: 'One line shown by `scenario --list`' }),
@@ -125,25 +126,11 @@ function scenarioSchema<O extends z.ZodType>(operationItem: O) {
 export const scenarioFileSchema = scenarioSchema(rawOperationItem);
 export type ScenarioFile = z.output<typeof scenarioFileSchema>;
 
-/** The full schema, with one alternative per operation: the source of the JSON Schema. */
+/** One list item for `handler`: its operation key plus the optional `timeout` and `name`. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export function fullScenarioSchema(handlers: readonly OperationHandler<any, any>[]) {
-  const items = [...handlers]
-    .sort((a, b) => a.name.localeCompare(b.name))
-    .map((h) =>
-      z
-        .strictObject({ [h.name]: h.schema, ...OPERATION_ITEM_KEYS })
-        .partial({ timeout: true, name: true })
-        .meta({ title: h.name, description: h.description }),
-    );
-  const item =
-    items.length === 0
-      ? rawOperationItem
-      : items.length === 1
-        ? (items[0] as z.ZodType)
-        : z.union(items as unknown as [z.ZodType, z.ZodType, ...z.ZodType[]]);
-  return scenarioSchema(item).meta({
-    title: 'vault-eso-lab scenario',
-    description: 'A declarative Vault + External Secrets Operator scenario: steps of try / catch / finally',
-  });
+export function operationItemSchema(handler: OperationHandler<any, any>) {
+  return z
+    .strictObject({ [handler.name]: handler.schema, ...OPERATION_ITEM_KEYS })
+    .partial({ timeout: true, name: true })
+    .meta({ title: handler.name, description: handler.description });
 }
