@@ -16,6 +16,9 @@ export interface ConsoleReporterOptions {
   registry: SecretRegistry;
 }
 
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\u0000-\u0008\u000b\u000c\u000e-\u001a\u001c-\u001f\u007f]/g;
+
 type OperationEnd = Extract<RunEvent, { kind: 'operation.end' }>;
 
 export class ConsoleReporter implements Reporter {
@@ -178,7 +181,8 @@ export class ConsoleReporter implements Reporter {
   }
 
   private redact(text: string): string {
-    return this.registry.redact(text);
+    // Control characters from error texts (bells, cursor moves) would garble the terminal; colours stay.
+    return this.registry.redact(text).replace(CONTROL, '?');
   }
 }
 

@@ -96,6 +96,45 @@ export async function findScenarioFiles(dir: string): Promise<string[]> {
     .sort();
 }
 
+export interface ScenarioListing {
+  name: string;
+  description: string;
+  file: string;
+  requires?: ProviderName[];
+  /** Set when the file does not load (`scenario --list` still shows it). */
+  error?: InvalidInputError;
+}
+
+/** Every scenario file in `dir` with its name and description, for `scenario --list` (invalid ones included). */
+export async function listScenarios(
+  dir: string,
+  handlers: readonly AnyHandler[],
+  options: LoadOptions = {},
+): Promise<ScenarioListing[]> {
+  const listing: ScenarioListing[] = [];
+  for (const file of await findScenarioFiles(dir)) {
+    try {
+      const s = await loadScenario(file, handlers, options);
+      listing.push({
+        name: s.name,
+        description: s.description,
+        file: s.file,
+        ...(s.requires ? { requires: s.requires } : {}),
+      });
+    } catch (e) {
+      if (!(e instanceof InvalidInputError)) throw e;
+      const base = file.replace(/^.*\//, '').replace(/\.ya?ml$/, '');
+      listing.push({
+        name: base,
+        description: '(invalid)',
+        file: e.issues[0]?.location.file ?? file,
+        error: e,
+      });
+    }
+  }
+  return listing;
+}
+
 /** Validate scenario text. `file` is the name shown in messages; `baseDir` resolves `file:` references. */
 export function parseScenario(
   text: string,

@@ -96,6 +96,7 @@ describe('console reporter', () => {
       / {6}evidence:\n {8}data\.password=<redacted sha256:[0-9a-f]{8}>\n {8}ExternalSecret Ready=False\n/,
     );
     expect(err).toContain('elsewhere skipped: requires kind; this lab is local');
+    expect(err).not.toContain('\u0007');
   });
 
   it('prints the summary and the rotations table on stdout', () => {

@@ -173,3 +173,17 @@ describe('parseScenario edge cases', () => {
     expect(s.steps[0]?.try[0]?.args).toEqual({ text: '$${HOME}' });
   });
 });
+
+describe('listScenarios', () => {
+  it('lists valid scenarios and marks invalid ones', async () => {
+    const { listScenarios } = await import('../../../src/scenario/loader.ts');
+    const valid = await listScenarios(join(dir, 'valid'), fakeHandlers, { cwd });
+    expect(valid.map((s) => [s.name, s.description, s.requires])).toEqual([
+      ['minimal', 'The smallest valid scenario.', undefined],
+      ['rotate', 'Rotate a password in Vault and watch the Secret follow.', ['local', 'kind']],
+    ]);
+    const invalid = await listScenarios(join(dir, 'invalid'), fakeHandlers, { cwd });
+    expect(invalid.every((s) => s.error instanceof InvalidInputError)).toBe(true);
+    expect(invalid.map((s) => s.name)).toContain('syntax-error');
+  });
+});
