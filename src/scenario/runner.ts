@@ -106,16 +106,25 @@ export async function runScenario<R>(
     return report;
   };
 
+  const declared = Object.fromEntries(
+    Object.entries(options.overrides ?? {}).filter(([k]) => k in scenario.vars),
+  );
+  let values: Record<string, string>;
+  try {
+    values = templateValues(scenario.vars, options.vars, declared);
+  } catch (e) {
+    // A built-in the caller did not provide: a wiring bug, reported before anything runs.
+    throw new LabError('E_TEMPLATE', `${scenario.file}: vars: ${errorMessage(e)}`, {
+      cause: e,
+      hint: 'runScenario() needs a value for every built-in (see builtinValues() in scenario/template.ts)',
+    });
+  }
   emit({ kind: 'scenario.start', scenario: scenario.name, file: scenario.file, provider: options.provider });
   if (scenario.requires && !scenario.requires.includes(options.provider as never)) {
     report.skipped = `requires ${scenario.requires.join(' or ')}; this lab is ${options.provider}`;
     return finish();
   }
 
-  const declared = Object.fromEntries(
-    Object.entries(options.overrides ?? {}).filter(([k]) => k in scenario.vars),
-  );
-  const values = templateValues(scenario.vars, options.vars, declared);
   const handlers = new Map(options.handlers.map((h) => [h.name, h]));
   const cleanups: Cleanup[] = [];
   const grace = options.timeoutGraceMs ?? 1000;

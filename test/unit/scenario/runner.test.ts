@@ -453,3 +453,16 @@ describe('runScenarios', () => {
     expect(run.scenarios.map((s) => s.skipped)).toEqual([undefined, 'not run: the run was interrupted']);
   });
 });
+
+describe('runScenario: wiring errors', () => {
+  it('refuses to start when a built-in used by vars has no value', async () => {
+    const { opts, events } = options({ vars: {} });
+    await expect(
+      runScenario(
+        scenario(header + 'vars: { a: "x${runId}" }\nsteps:\n  - try: [{ act: { id: a } }]\n'),
+        opts,
+      ),
+    ).rejects.toThrow('s.yaml: vars: no value for ${runId}');
+    expect(events).toEqual([]);
+  });
+});
