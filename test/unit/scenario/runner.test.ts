@@ -415,7 +415,13 @@ describe('runScenario: cleanup', () => {
       - act: { id: d }
 `,
     );
-    setTimeout(() => controller.abort(new Error('interrupted by SIGINT')), 30);
+    const emit = opts.emit;
+    opts.emit = (e) => {
+      emit(e);
+      // Interrupt while `b` hangs.
+      if (e.kind === 'operation.start' && e.summary === 'act b')
+        setTimeout(() => controller.abort(new Error('interrupted by SIGINT')), 10);
+    };
     const report = await runScenario(s, opts);
     expect(log).toEqual(['a', 'b', 'undo b', 'undo a']);
     expect(report).toMatchObject({ passed: false, interrupted: true });
@@ -442,7 +448,11 @@ describe('runScenarios', () => {
     const second = scenario(
       header.replace('name: s', 'name: second') + 'steps:\n  - try: [{ act: { id: b } }]\n',
     );
-    setTimeout(() => controller.abort(), 20);
+    const emit = opts.emit;
+    opts.emit = (e) => {
+      emit(e);
+      if (e.kind === 'operation.start') setTimeout(() => controller.abort(), 10);
+    };
     const run = await runScenarios([first, second], { ...opts, versions: { openbao: 'v2.4.1' } });
     expect(run).toMatchObject({
       passed: false,
