@@ -1,0 +1,3 @@
+module github.com/openbao/openbao/api/auth/userpass/v2
+
+go 1.24
