@@ -98,6 +98,7 @@ async function buildComponent(
       emit({ kind: 'lab.component.building', component: pin.name, step: currentStep, elapsedMs: 0 });
       await runGo(go, ['mod', 'download'], pin, goEnv, logFile, signal);
       for (const b of pin.binaries) {
+        if (existsSync(binaryPath(pin, b.name, env))) continue;
         currentStep = `compiling ${b.name}`;
         emit({
           kind: 'lab.component.building',
@@ -116,6 +117,7 @@ async function buildComponent(
         renameSync(tmp, out);
       }
       for (const f of pin.files ?? []) {
+        if (existsSync(join(dir, f.name))) continue;
         currentStep = `copying ${f.name}`;
         const r = await runGo(go, ['list', '-m', '-f', '{{.Dir}}', f.module], pin, goEnv, logFile, signal);
         const src = join(r.trim(), f.path);

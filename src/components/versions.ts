@@ -34,17 +34,20 @@ export interface ComponentPin {
 export const components: Record<ComponentName, ComponentPin> = {
   etcd: {
     name: 'etcd',
-    version: 'v3.6.5',
+    version: 'v3.7.3',
     module: 'go.etcd.io/etcd/server/v3',
-    moduleVersion: 'v3.6.5',
+    moduleVersion: 'v3.7.3',
+    ldflags: ['-s', '-w'],
     binaries: [{ name: 'etcd', pkg: 'go.etcd.io/etcd/server/v3' }],
     description: 'etcd, the API server store',
   },
   kubernetes: {
     name: 'kubernetes',
-    version: 'v1.34.3',
+    version: 'v1.37.2',
     module: 'k8s.io/kubernetes',
-    moduleVersion: 'v1.34.3',
+    moduleVersion: 'v1.37.2',
+    // Stamp /version (else it says v0.0.0); buildDate = the module's publication time, so rebuilds are identical.
+    ldflags: ['-s', '-w', ...versionStamp('v1.37.2', '2026-10-27T12:01:04Z')],
     binaries: [
       { name: 'kube-apiserver', pkg: 'k8s.io/kubernetes/cmd/kube-apiserver' },
       { name: 'kube-controller-manager', pkg: 'k8s.io/kubernetes/cmd/kube-controller-manager' },
@@ -54,21 +57,44 @@ export const components: Record<ComponentName, ComponentPin> = {
   },
   openbao: {
     name: 'openbao',
-    version: 'v2.4.1',
+    version: 'v2.4.0',
     module: 'github.com/openbao/openbao',
-    moduleVersion: 'TBD',
+    // The v2.x tags are not valid versions for this module path: the v2.4.0 release commit as a pseudo-version.
+    moduleVersion: 'v0.0.0-20250828202315-f9407a27fbee',
+    ldflags: ['-s', '-w'],
     binaries: [{ name: 'bao', pkg: 'github.com/openbao/openbao' }],
     description: 'OpenBao dev server (Vault-API compatible), also exposed as `vault`',
   },
   eso: {
     name: 'eso',
-    version: 'v0.16.2',
+    version: 'v0.20.4',
     module: 'github.com/external-secrets/external-secrets',
-    moduleVersion: 'v0.16.2',
+    moduleVersion: 'v0.20.4',
     binaries: [{ name: 'external-secrets', pkg: 'github.com/external-secrets/external-secrets' }],
+    // v0.20.4 registers every provider unconditionally (the `-tags vault` gate arrived in v1.1).
+    ldflags: ['-s', '-w'],
+    files: [
+      {
+        name: 'crds.yaml',
+        module: 'github.com/external-secrets/external-secrets',
+        path: 'deploy/crds/bundle.yaml',
+      },
+    ],
     description: 'External Secrets Operator controller',
   },
 };
+
+function versionStamp(gitVersion: string, buildDate: string): string[] {
+  const [major = '', minor = ''] = gitVersion.replace(/^v/, '').split('.');
+  return ['k8s.io/component-base/version', 'k8s.io/client-go/pkg/version'].flatMap((p) => [
+    `-X ${p}.gitVersion=${gitVersion}`,
+    `-X ${p}.gitMajor=${major}`,
+    `-X ${p}.gitMinor=${minor}`,
+    `-X ${p}.gitCommit=`,
+    `-X ${p}.gitTreeState=clean`,
+    `-X ${p}.buildDate=${buildDate}`,
+  ]);
+}
 
 export const componentOrder: readonly ComponentName[] = ['etcd', 'kubernetes', 'openbao', 'eso'];
 

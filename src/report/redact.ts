@@ -21,10 +21,21 @@ export function formatMasked(data: Record<string, string>): string {
 
 export class SecretRegistry {
   private readonly values = new Set<string>();
+  private readonly literals = new Set<string>();
 
-  /** Register a sensitive value (ignored when too short to be meaningful to scrub). */
+  /** Register a sensitive value (ignored when too short to be meaningful to scrub, or written in a scenario file). */
   add(value: string): void {
-    if (value.length >= 6) this.values.add(value);
+    if (value.length >= 6 && !this.literals.has(value)) this.values.add(value);
+  }
+
+  /**
+   * A value the user wrote literally in a scenario file (e.g. `username: my-app-user`) is not scrubbed: it is
+   * already public, and scrubbing it would garble names that contain it (`my-app-user-password`). Values the run
+   * generates are always scrubbed.
+   */
+  addLiteral(value: string): void {
+    this.literals.add(value);
+    this.values.delete(value);
   }
 
   has(value: string): boolean {

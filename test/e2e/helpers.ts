@@ -11,13 +11,17 @@ export function isolatedEnv(): NodeJS.ProcessEnv {
   return { ...process.env, VAULT_ESO_LAB_STATE_DIR: state, CI: 'true' };
 }
 
-export async function startLab(env: NodeJS.ProcessEnv, name = 'e2e'): Promise<{ lab: StartedLocalLab; events: LabEvent[] }> {
+export async function startLab(
+  env: NodeJS.ProcessEnv,
+  name = 'e2e',
+): Promise<{ lab: StartedLocalLab; events: LabEvent[] }> {
   const events: LabEvent[] = [];
   const lab = await new LocalLab().start({
     signal: AbortSignal.timeout(600_000),
     emit: (e) => {
       events.push(e);
-      if (e.kind === 'lab.component.building') process.stderr.write(`[lab] building ${e.component}: ${e.step}\n`);
+      if (e.kind === 'lab.component.building')
+        process.stderr.write(`[lab] building ${e.component}: ${e.step}\n`);
     },
     env,
     name,

@@ -47,14 +47,23 @@ describe('local lab', () => {
   it('the API server answers the admin kubeconfig and reports its stamped version', async () => {
     const ns = await core.listNamespace();
     expect(ns.items.map((n) => n.metadata?.name)).toContain('kube-system');
-    const r = await execa(`${lab.runDir}/bin/kubectl`, ['--kubeconfig', lab.connection.kubeconfigPath, 'version', '-o', 'json']);
-    const server = (JSON.parse(r.stdout) as { serverVersion: { gitVersion: string } }).serverVersion.gitVersion;
+    const r = await execa(`${lab.runDir}/bin/kubectl`, [
+      '--kubeconfig',
+      lab.connection.kubeconfigPath,
+      'version',
+      '-o',
+      'json',
+    ]);
+    const server = (JSON.parse(r.stdout) as { serverVersion: { gitVersion: string } }).serverVersion
+      .gitVersion;
     expect(server).toBe(lab.versions.kubernetes);
   });
 
   it('refuses an anonymous request for a protected resource', async () => {
     const server = kc.getCurrentCluster()!.server;
-    const r = await httpCall(`${server}/api/v1/secrets`, { ca: readFileSync(`${lab.runDir}/ca.crt`, 'utf8') });
+    const r = await httpCall(`${server}/api/v1/secrets`, {
+      ca: readFileSync(`${lab.runDir}/ca.crt`, 'utf8'),
+    });
     expect([401, 403]).toContain(r.status);
   });
 
@@ -72,7 +81,13 @@ describe('local lab', () => {
 
   it('status reports every component healthy', async () => {
     const status = await lab.status();
-    expect(status.map((s) => s.name)).toEqual(['etcd', 'kube-apiserver', 'kube-controller-manager', 'openbao', 'eso']);
+    expect(status.map((s) => s.name)).toEqual([
+      'etcd',
+      'kube-apiserver',
+      'kube-controller-manager',
+      'openbao',
+      'eso',
+    ]);
     for (const s of status) expect(s, s.name).toMatchObject({ healthy: true });
   });
 
@@ -84,7 +99,11 @@ describe('local lab', () => {
     await rbac.createClusterRoleBinding({
       body: {
         metadata: { name: `${ns}-auth-delegator` },
-        roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'system:auth-delegator' },
+        roleRef: {
+          apiGroup: 'rbac.authorization.k8s.io',
+          kind: 'ClusterRole',
+          name: 'system:auth-delegator',
+        },
         subjects: [{ kind: 'ServiceAccount', name: 'app-sa', namespace: ns }],
       },
     });
@@ -97,24 +116,44 @@ describe('local lab', () => {
     expect(jwt.split('.')).toHaveLength(3);
 
     const { address, token, kubernetesHostForVault, kubernetesCaPem } = lab.connection.vault;
-    expect((await vaultFetch(address, token, 'sys/auth/kubernetes', { body: { type: 'kubernetes' } })).status).toBeLessThan(300);
+    expect(
+      (await vaultFetch(address, token, 'sys/auth/kubernetes', { body: { type: 'kubernetes' } })).status,
+    ).toBeLessThan(300);
     expect(
       (
         await vaultFetch(address, token, 'auth/kubernetes/config', {
-          body: { kubernetes_host: kubernetesHostForVault, kubernetes_ca_cert: kubernetesCaPem, disable_local_ca_jwt: true },
+          body: {
+            kubernetes_host: kubernetesHostForVault,
+            kubernetes_ca_cert: kubernetesCaPem,
+            disable_local_ca_jwt: true,
+          },
         })
       ).status,
     ).toBeLessThan(300);
     await vaultFetch(address, token, 'auth/kubernetes/role/bound', {
-      body: { bound_service_account_names: ['app-sa'], bound_service_account_namespaces: [ns], policies: ['default'], ttl: '10m' },
+      body: {
+        bound_service_account_names: ['app-sa'],
+        bound_service_account_namespaces: [ns],
+        policies: ['default'],
+        ttl: '10m',
+      },
     });
     await vaultFetch(address, token, 'auth/kubernetes/role/elsewhere', {
-      body: { bound_service_account_names: ['app-sa'], bound_service_account_namespaces: ['other-ns'], policies: ['default'], ttl: '10m' },
+      body: {
+        bound_service_account_names: ['app-sa'],
+        bound_service_account_namespaces: ['other-ns'],
+        policies: ['default'],
+        ttl: '10m',
+      },
     });
-    const ok = await vaultFetch(address, undefined, 'auth/kubernetes/login', { body: { role: 'bound', jwt } });
+    const ok = await vaultFetch(address, undefined, 'auth/kubernetes/login', {
+      body: { role: 'bound', jwt },
+    });
     expect(ok.status).toBe(200);
     expect((ok.json.auth as { client_token?: string }).client_token).toBeTruthy();
-    const refused = await vaultFetch(address, undefined, 'auth/kubernetes/login', { body: { role: 'elsewhere', jwt } });
+    const refused = await vaultFetch(address, undefined, 'auth/kubernetes/login', {
+      body: { role: 'elsewhere', jwt },
+    });
     expect(refused.status).toBeGreaterThanOrEqual(400);
     expect(JSON.stringify(refused.json)).toMatch(/namespace not authorized|not authorized/);
   });
@@ -128,7 +167,11 @@ describe('local lab', () => {
     await rbac.createClusterRoleBinding({
       body: {
         metadata: { name: `${ns}-auth-delegator` },
-        roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'system:auth-delegator' },
+        roleRef: {
+          apiGroup: 'rbac.authorization.k8s.io',
+          kind: 'ClusterRole',
+          name: 'system:auth-delegator',
+        },
         subjects: [{ kind: 'ServiceAccount', name: 'sync-sa', namespace: ns }],
       },
     });
@@ -145,10 +188,18 @@ describe('local lab', () => {
       body: { policy: `path "secret/data/e2e/${ns}" { capabilities = ["read"] }` },
     });
     await vaultFetch(address, token, 'auth/kubernetes/role/e2e-sync', {
-      body: { bound_service_account_names: ['sync-sa'], bound_service_account_namespaces: [ns], policies: ['e2e-read'], ttl: '10m' },
+      body: {
+        bound_service_account_names: ['sync-sa'],
+        bound_service_account_namespaces: [ns],
+        policies: ['e2e-read'],
+        ttl: '10m',
+      },
     });
     const value = `v-${Math.random().toString(36).slice(2)}`;
-    expect((await vaultFetch(address, token, `secret/data/e2e/${ns}`, { body: { data: { greeting: value } } })).status).toBe(200);
+    expect(
+      (await vaultFetch(address, token, `secret/data/e2e/${ns}`, { body: { data: { greeting: value } } }))
+        .status,
+    ).toBe(200);
 
     const custom = kc.makeApiClient(CustomObjectsApi);
     await custom.createNamespacedCustomObject({
@@ -166,7 +217,13 @@ describe('local lab', () => {
               server: lab.connection.vault.serverUrlForEso,
               path: 'secret',
               version: 'v2',
-              auth: { kubernetes: { mountPath: 'kubernetes', role: 'e2e-sync', serviceAccountRef: { name: 'sync-sa' } } },
+              auth: {
+                kubernetes: {
+                  mountPath: 'kubernetes',
+                  role: 'e2e-sync',
+                  serviceAccountRef: { name: 'sync-sa' },
+                },
+              },
             },
           },
         },
@@ -190,22 +247,36 @@ describe('local lab', () => {
       },
     });
     let got = '';
-    await waitUntil('the synced Secret', async () => {
-      const s = await core.readNamespacedSecret({ name: 'synced', namespace: ns });
-      got = Buffer.from(s.data?.greeting ?? '', 'base64').toString();
-      return got.length > 0;
-    }, 60_000);
+    await waitUntil(
+      'the synced Secret',
+      async () => {
+        const s = await core.readNamespacedSecret({ name: 'synced', namespace: ns });
+        got = Buffer.from(s.data?.greeting ?? '', 'base64').toString();
+        return got.length > 0;
+      },
+      60_000,
+    );
     expect(got).toBe(value);
 
-    await custom.deleteNamespacedCustomObject({ group: 'external-secrets.io', version: 'v1', namespace: ns, plural: 'externalsecrets', name: 'es' });
-    await waitUntil('garbage collection of the owned Secret', async () => {
-      try {
-        await core.readNamespacedSecret({ name: 'synced', namespace: ns });
-        return false;
-      } catch {
-        return true;
-      }
-    }, 60_000);
+    await custom.deleteNamespacedCustomObject({
+      group: 'external-secrets.io',
+      version: 'v1',
+      namespace: ns,
+      plural: 'externalsecrets',
+      name: 'es',
+    });
+    await waitUntil(
+      'garbage collection of the owned Secret',
+      async () => {
+        try {
+          await core.readNamespacedSecret({ name: 'synced', namespace: ns });
+          return false;
+        } catch {
+          return true;
+        }
+      },
+      60_000,
+    );
   });
 
   it('exposes vault and kubectl links for hand use', () => {

@@ -1,6 +1,7 @@
 import type { Command } from '../command.ts';
 import { doctorCommand } from './doctor.ts';
 import { buildCommand } from './build.ts';
+import { scenarioCommand } from './scenario.ts';
 import { notImplemented } from './not-implemented.ts';
 import { downCommand, envCommand, statusCommand, upCommand } from './lab-commands.ts';
 
@@ -9,7 +10,7 @@ export const commands: readonly Command[] = [
   downCommand,
   statusCommand,
   envCommand,
-  notImplemented('scenario', 'run, list or validate scenarios'),
+  scenarioCommand,
   notImplemented('tutorial', 'walk through the Vault + ESO tutorial on a lab, step by step'),
   doctorCommand,
   buildCommand,

@@ -64,6 +64,7 @@ export const upCommand: Command = {
   options: { ...providerOption, ...nameOption, ...kindExistingOptions },
   async run({ values, out, env, signal }) {
     const name = stringOption(values, 'name') ?? DEFAULT_LAB;
+    let provider = parseProvider(stringOption(values, 'provider'));
     await reapStaleLabs(env, (m) => out.info(m));
     const running = findRunningLab(env, name);
     if (running) {
@@ -72,7 +73,6 @@ export const upCommand: Command = {
       printLab(lab, Boolean(values.json), out);
       return ExitCode.passed;
     }
-    let provider = parseProvider(stringOption(values, 'provider'));
     if (provider === 'auto') {
       const c = chooseAutoProvider(await detectMachine({ env, signal }));
       out.info(`provider auto → ${c.provider} (${c.reason})`);

@@ -129,7 +129,7 @@ export class LocalLab implements LabProvider {
       const tokens: Secrets = {
         adminToken: randomToken(),
         kcmToken: randomToken(),
-        vaultToken: randomToken('hvs.lab-'),
+        vaultToken: randomToken('lab_'),
       };
       for (const t of [tokens.adminToken, tokens.kcmToken, tokens.vaultToken]) secrets.add(t);
       mkdirSync(run.file('home'), { mode: 0o700 });
@@ -391,9 +391,16 @@ export class LocalLab implements LabProvider {
 
 class ComponentExited extends Error {}
 
+/** The last lines of a log, preceded by earlier error lines that the tail would miss. */
 function readTail(file: string, n = 25): string {
   try {
-    return secrets.redact(tailLines(readFileSync(file, 'utf8'), n));
+    const text = readFileSync(file, 'utf8');
+    const tail = tailLines(text, n);
+    const errors = text
+      .split('\n')
+      .filter((l) => /\b(error|fatal|panic)\b/i.test(l) && !tail.includes(l))
+      .slice(-5);
+    return secrets.redact([...errors, ...(errors.length ? ['...'] : []), tail].join('\n'));
   } catch {
     return '';
   }

@@ -31,6 +31,7 @@ export function esoArgs(healthPort: number): string[] {
     '--concurrent=4',
     '--enable-push-secret-reconciler=false',
     '--enable-cluster-external-secret-reconciler=false',
+    '--enable-cluster-push-secret-reconciler=false',
     '--loglevel=info',
   ];
 }

@@ -34,9 +34,8 @@ export function generateSecretValue(length = 24): string {
 export function resolveData(data: Record<string, DataValue>): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(data)) {
-    const value = typeof v === 'string' ? v : generateSecretValue(v.length);
-    secrets.add(value);
-    out[k] = value;
+    if (typeof v === 'string') secrets.addLiteral(v);
+    out[k] = typeof v === 'string' ? v : generateSecretValue(v.length);
   }
   return out;
 }
@@ -104,7 +103,7 @@ export async function resolveExpectations(
   const read = new Map<string, Record<string, string> | undefined>();
   for (const [k8sKey, e] of Object.entries(expect)) {
     if (typeof e !== 'string') {
-      secrets.add(e.value);
+      secrets.addLiteral(e.value);
       out.push({ k8sKey, value: e.value, source: 'literal' });
       continue;
     }

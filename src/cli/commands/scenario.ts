@@ -1,0 +1,242 @@
+/**
+ * `scenario NAME|FILE|all`, `scenario --list`, `scenario validate FILE...`: load and validate first (bad input
+ * exits 2 before anything is created), then get a lab (a running one, or an ephemeral one stopped afterwards),
+ * run the scenarios one after another, each with a fresh runtime, and report.
+ */
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { ExitCode, InvalidInputError, UsageError } from '../../errors.ts';
+import { acquireLab, parseProvider } from '../../labs/lab-session.ts';
+import { repoRoot } from '../../paths.ts';
+import { labProgress } from '../../report/lab-progress.ts';
+import { combineReporters, createReporters } from '../../report/reporter.ts';
+import {
+  buildRunReport,
+  exitCodeFor,
+  type RunReport,
+  type ScenarioReport,
+} from '../../report/report-model.ts';
+import { jsonReport } from '../../report/json-reporter.ts';
+import { secrets } from '../../report/redact.ts';
+import { findScenarioFiles, listScenarios, loadScenarios } from '../../scenario/loader.ts';
+import type { Scenario } from '../../scenario/model.ts';
+import { operations } from '../../scenario/operations/index.ts';
+import { createRuntime } from '../../scenario/runtime.ts';
+import { runScenario } from '../../scenario/runner.ts';
+import { builtinValues } from '../../scenario/template.ts';
+import type { Output } from '../output.ts';
+import { boolOption, stringOption, type Command } from '../command.ts';
+import { kindExistingOptions } from './lab-commands.ts';
+
+export const scenariosDir = join(repoRoot, 'scenarios');
+
+/** `rotate` → scenarios/rotate.yaml; a path to a file → that file. */
+export function resolveScenarioArg(arg: string, cwd: string): string {
+  if (/\.ya?ml$/.test(arg) || arg.includes('/')) {
+    const p = resolve(cwd, arg);
+    if (!existsSync(p)) throw new UsageError(`scenario file not found: ${arg}`);
+    return p;
+  }
+  for (const ext of ['.yaml', '.yml']) {
+    const p = join(scenariosDir, arg + ext);
+    if (existsSync(p)) return p;
+  }
+  throw new UsageError(`no built-in scenario named '${arg}'`, {
+    hint: "see 'vault-eso-lab scenario --list'",
+  });
+}
+
+export function parseVarFlags(values: readonly string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const v of values) {
+    const i = v.indexOf('=');
+    if (i <= 0) throw new UsageError(`--var takes NAME=value (got '${v}')`);
+    out[v.slice(0, i)] = v.slice(i + 1);
+  }
+  return out;
+}
+
+export const scenarioCommand: Command = {
+  name: 'scenario',
+  summary: 'run, list or validate scenarios',
+  usage: 'scenario <name|file.yaml|all> [options] | scenario --list | scenario validate <file.yaml>...',
+  details: [
+    'A built-in scenario is named by its file in scenarios/ (e.g. `rotate`); `all` runs the whole library.',
+    'Without a running lab (`vault-eso-lab up`), an ephemeral lab is started and stopped afterwards.',
+  ].join('\n'),
+  options: {
+    list: { type: 'boolean', description: 'list the built-in scenarios with their descriptions' },
+    provider: {
+      type: 'string',
+      description: 'auto | local | kind | existing (default auto)',
+      valueName: 'name',
+    },
+    keep: {
+      type: 'boolean',
+      description: 'keep what the scenario created (and an ephemeral lab) for inspection',
+    },
+    'report-json': {
+      type: 'string',
+      description: 'write a JSON report to this file (mode 0600)',
+      valueName: 'file',
+    },
+    'report-junit': {
+      type: 'string',
+      description: 'write a JUnit XML report to this file (mode 0600)',
+      valueName: 'file',
+    },
+    var: {
+      type: 'string',
+      multiple: true,
+      description: 'override a scenario var: NAME=value (repeatable)',
+      valueName: 'kv',
+    },
+    ...kindExistingOptions,
+  },
+  allowPositionals: true,
+  async run(ctx) {
+    const { values, positionals, out, env, signal, cwd } = ctx;
+    if (boolOption(values, 'list')) return list(out, Boolean(values.json));
+    const [first, ...rest] = positionals;
+    if (first === 'validate') return validate(rest, out, cwd, Boolean(values.json));
+    if (!first)
+      throw new UsageError('scenario: name a scenario, a file, or `all`', {
+        hint: "see 'vault-eso-lab scenario --help'",
+      });
+
+    const files =
+      first === 'all'
+        ? await findScenarioFiles(scenariosDir)
+        : positionals.map((p) => resolveScenarioArg(p, cwd));
+    // Validate everything before creating anything.
+    const scenarios = await loadScenarios(files, operations, { cwd });
+    const overrides = parseVarFlags((values.var as string[] | undefined) ?? []);
+    const provider = parseProvider(stringOption(values, 'provider'));
+    const keep = boolOption(values, 'keep');
+
+    const reporters = combineReporters(
+      createReporters({
+        out,
+        json: absolutize(stringOption(values, 'report-json'), cwd),
+        junit: absolutize(stringOption(values, 'report-junit'), cwd),
+        summary: !values.json,
+      }),
+    );
+    const started = Date.now();
+    const startedAt = new Date().toISOString();
+    const acquired = await acquireLab({
+      provider,
+      env,
+      signal,
+      emit: labProgress(out),
+      flags: values as Record<string, string | boolean | undefined>,
+      keep,
+    });
+    out.info(acquired.reason);
+    const { lab } = acquired;
+    const reports: ScenarioReport[] = [];
+    let run: RunReport;
+    try {
+      const vars = builtinValues(lab.connection);
+      for (const scenario of scenarios) {
+        reports.push(await runOne(scenario, { lab, vars, overrides, emit: reporters.emit, signal, keep }));
+        if (signal.aborted) break;
+      }
+      run = buildRunReport(reports, {
+        provider: lab.provider,
+        versions: lab.versions,
+        startedAt,
+        durationMs: Date.now() - started,
+      });
+      if (signal.aborted) run.interrupted = true;
+    } finally {
+      if (acquired.ephemeral) {
+        if (keep) {
+          out.info(
+            `--keep: the lab is left running at ${lab.runDir}; stop it with 'vault-eso-lab down --all'`,
+          );
+          if ('detach' in lab && typeof lab.detach === 'function') (lab as { detach(): void }).detach();
+        } else await lab.stop();
+      }
+    }
+    await reporters.end(run);
+    if (values.json) out.result(secrets.redact(JSON.stringify(jsonReport(run), null, 2)));
+    return exitCodeFor(run);
+  },
+};
+
+async function runOne(
+  scenario: Scenario,
+  o: {
+    lab: Parameters<typeof createRuntime>[0];
+    vars: Record<string, string>;
+    overrides: Record<string, string>;
+    emit: Parameters<typeof runScenario>[1]['emit'];
+    signal: AbortSignal;
+    keep: boolean;
+  },
+): Promise<ScenarioReport> {
+  const runtime = createRuntime(o.lab, o.signal);
+  try {
+    return await runScenario(scenario, {
+      handlers: operations,
+      runtime,
+      provider: o.lab.provider,
+      vars: o.vars,
+      overrides: o.overrides,
+      emit: o.emit,
+      signal: o.signal,
+      keep: o.keep,
+    });
+  } finally {
+    await runtime.close();
+  }
+}
+
+function absolutize(p: string | undefined, cwd: string): string | undefined {
+  return p === undefined ? undefined : resolve(cwd, p);
+}
+
+async function list(out: Output, json: boolean): Promise<ExitCode> {
+  const items = await listScenarios(scenariosDir, operations);
+  if (json) {
+    out.result(
+      JSON.stringify(
+        items.map(({ error, ...i }) => ({ ...i, valid: !error })),
+        null,
+        2,
+      ),
+    );
+  } else {
+    const w = Math.max(...items.map((i) => i.name.length));
+    for (const i of items)
+      out.result(
+        `${i.name.padEnd(w)}  ${i.description}${i.requires ? ` [${i.requires.join(', ')} only]` : ''}${i.error ? ' (invalid)' : ''}`,
+      );
+  }
+  return items.some((i) => i.error) ? ExitCode.invalidInput : ExitCode.passed;
+}
+
+async function validate(files: string[], out: Output, cwd: string, json: boolean): Promise<ExitCode> {
+  if (files.length === 0) throw new UsageError('scenario validate: name at least one file');
+  const paths = files.map((f) => {
+    const p = resolve(cwd, f);
+    if (!existsSync(p)) throw new UsageError(`scenario file not found: ${f}`);
+    return p;
+  });
+  try {
+    const loaded = await loadScenarios(paths, operations, { cwd });
+    if (json)
+      out.result(
+        JSON.stringify({ valid: true, scenarios: loaded.map((s) => ({ name: s.name, file: s.file })) }),
+      );
+    else for (const s of loaded) out.result(`${s.file}: ok (${s.name}: ${s.steps.length} steps)`);
+    return ExitCode.passed;
+  } catch (e) {
+    if (e instanceof InvalidInputError && json) {
+      out.result(JSON.stringify({ valid: false, issues: e.issues }, null, 2));
+      return ExitCode.invalidInput;
+    }
+    throw e;
+  }
+}

@@ -1,0 +1,96 @@
+/**
+ * `up` / `status` / `env` / `down` through the real CLI, Ctrl-C during `up`, and a harness killed with SIGKILL.
+ */
+import { describe, expect, it } from 'vitest';
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { cli, cliProcess } from './cli.ts';
+import { isolatedEnv, processesMentioning } from './helpers.ts';
+
+const waitForOutput = (p: ReturnType<typeof cliProcess>, needle: RegExp, timeoutMs = 120_000) =>
+  new Promise<void>((resolve, reject) => {
+    let seen = '';
+    const t = setTimeout(() => reject(new Error(`did not see ${needle} in: ${seen}`)), timeoutMs);
+    p.stderr?.on('data', (c: Buffer) => {
+      seen += c.toString();
+      if (needle.test(seen)) {
+        clearTimeout(t);
+        resolve();
+      }
+    });
+  });
+
+const labsIn = (env: NodeJS.ProcessEnv) => {
+  const d = join(env.VAULT_ESO_LAB_STATE_DIR!, 'labs');
+  return existsSync(d) ? readdirSync(d) : [];
+};
+
+describe('lab lifecycle through the CLI', () => {
+  it('up, status, env, down', async () => {
+    const env = isolatedEnv();
+    const up = await cli(['up', '--provider', 'local'], env);
+    expect(up.exitCode, up.stderr).toBe(0);
+    expect(up.stdout).toContain('kubeconfig:');
+    expect(up.stdout).toContain('Vault address:  http://127.0.0.1:');
+    // `up` handed the processes off: they outlive it.
+    expect(processesMentioning(env.VAULT_ESO_LAB_STATE_DIR!).length).toBeGreaterThanOrEqual(5);
+
+    const again = await cli(['up'], env);
+    expect(again.exitCode).toBe(0);
+    expect(again.stderr).toContain('already running');
+
+    const status = await cli(['status', '--json'], env);
+    expect(status.exitCode, status.stdout).toBe(0);
+    const s = JSON.parse(status.stdout) as {
+      healthy: boolean;
+      components: { name: string; healthy: boolean; pid: number }[];
+    };
+    expect(s.healthy).toBe(true);
+    expect(s.components.map((c) => c.name)).toEqual([
+      'etcd',
+      'kube-apiserver',
+      'kube-controller-manager',
+      'openbao',
+      'eso',
+    ]);
+
+    const e = await cli(['env'], env);
+    expect(e.stdout).toMatch(/^export KUBECONFIG=/m);
+    expect(e.stdout).toMatch(/^export VAULT_ADDR=http:\/\/127\.0\.0\.1:\d+$/m);
+    expect(e.stdout).toMatch(/^export VAULT_TOKEN=/m);
+    expect(e.stdout).toMatch(/^export PATH=.*\/bin:/m);
+
+    const down = await cli(['down'], env);
+    expect(down.exitCode).toBe(0);
+    for (const c of s.components) expect(existsSync(`/proc/${c.pid}`), c.name).toBe(false);
+    expect(processesMentioning(env.VAULT_ESO_LAB_STATE_DIR!)).toEqual([]);
+    expect(labsIn(env)).toEqual([]);
+    const after = await cli(['status'], env);
+    expect(after.exitCode).toBe(1);
+  });
+
+  it('Ctrl-C during up leaves nothing running and exits 130', async () => {
+    const env = isolatedEnv();
+    const p = cliProcess(['up', '--provider', 'local'], env);
+    await waitForOutput(p, /kube-apiserver ready/);
+    p.kill('SIGINT');
+    const r = await p;
+    expect(r.exitCode).toBe(130);
+    expect(processesMentioning(env.VAULT_ESO_LAB_STATE_DIR!)).toEqual([]);
+    expect(labsIn(env)).toEqual([]);
+  });
+
+  it('the leftovers of a harness killed with SIGKILL are stopped by the next down', async () => {
+    const env = isolatedEnv();
+    const p = cliProcess(['up', '--provider', 'local'], env);
+    await waitForOutput(p, /openbao ready/);
+    p.kill('SIGKILL');
+    await p;
+    expect(processesMentioning(env.VAULT_ESO_LAB_STATE_DIR!).length).toBeGreaterThan(0);
+    const down = await cli(['down'], env);
+    expect(down.exitCode).toBe(0);
+    expect(down.stderr).toContain('leftovers');
+    expect(processesMentioning(env.VAULT_ESO_LAB_STATE_DIR!)).toEqual([]);
+    expect(labsIn(env)).toEqual([]);
+  });
+});
