@@ -4,7 +4,7 @@
  * src/components/go/NOTES.md records why each version was chosen and what newer ones failed.
  */
 
-export type ComponentName = 'etcd' | 'kubernetes' | 'openbao' | 'eso';
+export type ComponentName = 'etcd' | 'kubernetes' | 'openbao' | 'eso' | 'helm' | 'kind';
 
 export interface BinarySpec {
   /** File name in the cache directory. */
@@ -29,6 +29,8 @@ export interface ComponentPin {
   files?: readonly { name: string; module: string; path: string }[];
   /** What it is, for doctor and README. */
   description: string;
+  /** Not part of the local lab: built only when named (`vault-eso-lab build helm kind`). */
+  optional?: boolean;
 }
 
 export const components: Record<ComponentName, ComponentPin> = {
@@ -61,7 +63,14 @@ export const components: Record<ComponentName, ComponentPin> = {
     module: 'github.com/openbao/openbao',
     // The v2.x tags are not valid versions for this module path: the v2.4.0 release commit as a pseudo-version.
     moduleVersion: 'v0.0.0-20250828202315-f9407a27fbee',
-    ldflags: ['-s', '-w'],
+    // Without the stamp `bao version` says 2.0.0-HEAD.
+    ldflags: [
+      '-s',
+      '-w',
+      '-X github.com/openbao/openbao/version.fullVersion=2.4.0',
+      '-X github.com/openbao/openbao/version.GitCommit=f9407a27fbee45f62ba521bba2bf1e2360c61031',
+      '-X github.com/openbao/openbao/version.BuildDate=2025-08-28T20:23:15Z',
+    ],
     binaries: [{ name: 'bao', pkg: 'github.com/openbao/openbao' }],
     description: 'OpenBao dev server (Vault-API compatible), also exposed as `vault`',
   },
@@ -82,6 +91,26 @@ export const components: Record<ComponentName, ComponentPin> = {
     ],
     description: 'External Secrets Operator controller',
   },
+  helm: {
+    name: 'helm',
+    version: 'v3.22.0',
+    module: 'helm.sh/helm/v3',
+    moduleVersion: 'v3.22.0',
+    ldflags: ['-s', '-w', '-X helm.sh/helm/v3/internal/version.version=v3.22.0'],
+    binaries: [{ name: 'helm', pkg: 'helm.sh/helm/v3/cmd/helm' }],
+    description: 'helm CLI, for the kind provider (optional: `vault-eso-lab build helm`)',
+    optional: true,
+  },
+  kind: {
+    name: 'kind',
+    version: 'v0.33.0',
+    module: 'sigs.k8s.io/kind',
+    moduleVersion: 'v0.33.0',
+    ldflags: ['-s', '-w'],
+    binaries: [{ name: 'kind', pkg: 'sigs.k8s.io/kind' }],
+    description: 'kind CLI, for the kind provider (optional: `vault-eso-lab build kind`)',
+    optional: true,
+  },
 };
 
 function versionStamp(gitVersion: string, buildDate: string): string[] {
@@ -96,12 +125,25 @@ function versionStamp(gitVersion: string, buildDate: string): string[] {
   ]);
 }
 
+/** The local lab's components, built by default (`vault-eso-lab build`). */
 export const componentOrder: readonly ComponentName[] = ['etcd', 'kubernetes', 'openbao', 'eso'];
 
-/** The kind provider's pins (issue: kind and existing providers). */
+/** Tools built only when named (`vault-eso-lab build helm kind`): the kind provider's CLIs. */
+export const optionalComponents: readonly ComponentName[] = ['helm', 'kind'];
+
+export const allComponentNames: readonly ComponentName[] = [...componentOrder, ...optionalComponents];
+
+/**
+ * The kind provider's pins. kind v0.33.0's own default node image is kindest/node:v1.37.0 (its
+ * pkg/apis/config/defaults/image.go, digest below): the local lab's Kubernetes minor, pinned by digest.
+ * The ESO chart matches the local lab's ESO (v0.20.4, chart version = app version since 0.x); the Vault chart
+ * 0.31.0 runs Vault 1.20.x.
+ */
 export const kindPins = {
-  kindVersion: 'v0.30.0',
-  nodeImage: 'kindest/node:v1.34.0',
+  kindVersion: 'v0.33.0',
+  nodeImage: 'kindest/node:v1.37.0@sha256:a1ed56cfb0e7b93589bdf97c8cd566405a265939e3620fc4f5de89adff580ae5',
   vaultChart: { repo: 'https://helm.releases.hashicorp.com', name: 'vault', version: '0.31.0' },
-  esoChart: { repo: 'https://charts.external-secrets.io', name: 'external-secrets', version: '0.16.2' },
+  esoChart: { repo: 'https://charts.external-secrets.io', name: 'external-secrets', version: '0.20.4' },
+  /** Vault image for `--vault external` (testcontainers on the kind network). */
+  externalVaultImage: 'hashicorp/vault:1.20.4',
 } as const;

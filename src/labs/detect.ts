@@ -4,6 +4,7 @@
  */
 import { runCommand, which } from '../process/command.ts';
 import { inspectCache, type CachedComponent } from '../components/cache.ts';
+import { cachedTool } from './kind/tools.ts';
 
 export interface Probe {
   name: string;
@@ -42,8 +43,9 @@ async function tool(
   args: string[],
   { env, signal }: ProbeEnv,
   parse: (stdout: string) => string = (s) => s.trim().split('\n')[0] ?? '',
+  fallback?: string,
 ): Promise<Probe> {
-  const path = which(name, env.PATH);
+  const path = which(name, env.PATH) ?? fallback;
   if (!path) return { name, ok: false, detail: 'not found on PATH' };
   try {
     const r = await runCommand(path, args, {
@@ -113,8 +115,8 @@ export async function detectMachine(p: ProbeEnv): Promise<MachineFacts> {
     probeGo(p),
     probeGoProxy(p),
     probeDocker(p),
-    tool('kind', ['version'], p),
-    tool('helm', ['version', '--short'], p),
+    tool('kind', ['version'], p, undefined, cachedTool('kind', p.env)),
+    tool('helm', ['version', '--short'], p, undefined, cachedTool('helm', p.env)),
     tool('kubectl', ['version', '--client', '-o', 'json'], p, (s) => {
       try {
         return (

@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { cli, cliProcess } from './cli.ts';
+import { isAlive } from '../../src/process/command.ts';
 import { isolatedEnv, processesMentioning } from './helpers.ts';
 
 const waitForOutput = (p: ReturnType<typeof cliProcess>, needle: RegExp, timeoutMs = 120_000) =>
@@ -62,7 +63,7 @@ describe('lab lifecycle through the CLI', () => {
 
     const down = await cli(['down'], env);
     expect(down.exitCode).toBe(0);
-    for (const c of s.components) expect(existsSync(`/proc/${c.pid}`), c.name).toBe(false);
+    for (const c of s.components) expect(isAlive(c.pid), c.name).toBe(false);
     expect(processesMentioning(env.VAULT_ESO_LAB_STATE_DIR!)).toEqual([]);
     expect(labsIn(env)).toEqual([]);
     const after = await cli(['status'], env);

@@ -1,7 +1,12 @@
 import { ExitCode } from '../../errors.ts';
 import { ensureComponents } from '../../components/build.ts';
 import { inspectCache } from '../../components/cache.ts';
-import { componentOrder, type ComponentName } from '../../components/versions.ts';
+import {
+  allComponentNames,
+  componentOrder,
+  optionalComponents,
+  type ComponentName,
+} from '../../components/versions.ts';
 import { labProgress } from '../../report/lab-progress.ts';
 import { UsageError } from '../../errors.ts';
 import type { Command } from '../command.ts';
@@ -9,16 +14,17 @@ import type { Command } from '../command.ts';
 export const buildCommand: Command = {
   name: 'build',
   summary: "build the local lab's components from Go modules into the user cache (only what is missing)",
-  usage: `build [${componentOrder.join('|')} ...]`,
+  usage: `build [${allComponentNames.join('|')} ...]`,
+  details: `Without names: the local lab's components (${componentOrder.join(', ')}). ${optionalComponents.join(' and ')} (for the kind provider) are built only when named.`,
   options: {},
   allowPositionals: true,
   async run({ positionals, out, env, signal, values }) {
     for (const p of positionals)
-      if (!componentOrder.includes(p as ComponentName))
-        throw new UsageError(`unknown component '${p}' (one of ${componentOrder.join(', ')})`);
+      if (!allComponentNames.includes(p as ComponentName))
+        throw new UsageError(`unknown component '${p}' (one of ${allComponentNames.join(', ')})`);
     const only = positionals.length ? (positionals as ComponentName[]) : undefined;
     const built = await ensureComponents({ signal, emit: labProgress(out), env, only });
-    const cache = inspectCache(env).filter((c) => !only || only.includes(c.pin.name));
+    const cache = inspectCache(env, only ?? componentOrder);
     if (values.json)
       out.result(
         JSON.stringify(

@@ -29,6 +29,12 @@ export const doctorCommand: Command = {
               binaries: c.binaries.map((b) => ({ name: b.name, present: b.present, sizeBytes: b.sizeBytes })),
             })),
             providers,
+            install: [facts.helm, facts.kind].some((t) => !t.ok)
+              ? `vault-eso-lab build ${[facts.helm, facts.kind]
+                  .filter((t) => !t.ok)
+                  .map((t) => t.name)
+                  .join(' ')}`
+              : undefined,
             auto: choice,
           },
           null,
@@ -81,6 +87,11 @@ export const doctorCommand: Command = {
       ),
     );
     out.result('');
+    const buildable = [facts.helm, facts.kind].filter((t) => !t.ok).map((t) => t.name);
+    if (buildable.length && facts.go.ok)
+      out.result(
+        `kind provider: ${buildable.join(' and ')} can be built from source: vault-eso-lab build ${buildable.join(' ')}`,
+      );
     out.result(`auto would pick: ${choice.provider} (${choice.reason})`);
     return code;
   },

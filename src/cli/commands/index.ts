@@ -2,6 +2,7 @@ import type { Command } from '../command.ts';
 import { doctorCommand } from './doctor.ts';
 import { buildCommand } from './build.ts';
 import { scenarioCommand } from './scenario.ts';
+import { benchCommand } from './bench.ts';
 import { notImplemented } from './not-implemented.ts';
 import { downCommand, envCommand, statusCommand, upCommand } from './lab-commands.ts';
 
@@ -14,5 +15,5 @@ export const commands: readonly Command[] = [
   notImplemented('tutorial', 'walk through the Vault + ESO tutorial on a lab, step by step'),
   doctorCommand,
   buildCommand,
-  notImplemented('bench', 'measure startup and rotation latency (JSON output)'),
+  benchCommand,
 ];

@@ -12,7 +12,16 @@ export async function applyCrds(o: {
   const base = ['--kubeconfig', o.kubeconfig];
   await runCommand(
     o.kubectl,
-    [...base, 'apply', '--server-side', '--force-conflicts', '--field-manager=vault-eso-lab', '-f', o.bundle],
+    [
+      ...base,
+      'apply',
+      '--server-side',
+      '--force-conflicts',
+      '--validate=false',
+      '--field-manager=vault-eso-lab',
+      '-f',
+      o.bundle,
+    ],
     {
       env: o.env,
       extendEnv: false,
