@@ -14,6 +14,7 @@ export default defineConfig({
         test: {
           name: 'e2e',
           include: ['test/e2e/**/*.test.ts'],
+          globalSetup: ['test/e2e/global-setup.ts'],
           // One lab at a time: 2 cores, and the lab owns real ports and processes.
           fileParallelism: false,
           testTimeout: 240_000,
