@@ -2,7 +2,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { cacheRoot } from '../paths.ts';
-import { componentOrder, components, type ComponentPin } from './versions.ts';
+import { componentOrder, components, type ComponentName, type ComponentPin } from './versions.ts';
 
 export function componentsDir(env: NodeJS.ProcessEnv = process.env): string {
   return join(cacheRoot(env), 'components');
@@ -24,8 +24,11 @@ export interface CachedComponent {
   binaries: { name: string; path: string; present: boolean; sizeBytes: number }[];
 }
 
-export function inspectCache(env: NodeJS.ProcessEnv = process.env): CachedComponent[] {
-  return componentOrder.map((name) => {
+export function inspectCache(
+  env: NodeJS.ProcessEnv = process.env,
+  names: readonly ComponentName[] = componentOrder,
+): CachedComponent[] {
+  return names.map((name) => {
     const pin = components[name];
     const binaries = pin.binaries.map((b) => {
       const path = binaryPath(pin, b.name, env);

@@ -1,4 +1,5 @@
 import type { Command } from '../command.ts';
+import '../../labs/providers.ts';
 import { doctorCommand } from './doctor.ts';
 import { buildCommand } from './build.ts';
 import { scenarioCommand } from './scenario.ts';
