@@ -94,4 +94,16 @@ describe('lab lifecycle through the CLI', () => {
     expect(processesMentioning(env.VAULT_ESO_LAB_STATE_DIR!)).toEqual([]);
     expect(labsIn(env)).toEqual([]);
   });
+
+  it('Ctrl-C during a scenario on an ephemeral lab cleans up, stops the lab and exits 130', async () => {
+    const env = isolatedEnv();
+    const p = cliProcess(['scenario', 'rotate', '--provider', 'local'], env);
+    await waitForOutput(p, /rotation 1/, 180_000);
+    p.kill('SIGINT');
+    const r = await p;
+    expect(r.exitCode).toBe(130);
+    expect(String(r.stderr)).toMatch(/cleanup/);
+    expect(processesMentioning(env.VAULT_ESO_LAB_STATE_DIR!)).toEqual([]);
+    expect(labsIn(env)).toEqual([]);
+  });
 });
