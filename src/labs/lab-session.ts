@@ -104,11 +104,9 @@ export async function acquireLab(o: {
 }): Promise<AcquiredLab> {
   const running = findRunningLab(o.env);
   if (running && (o.provider === 'auto' || o.provider === running.record.provider)) {
-    return {
-      lab: attachLab(running.dir, running.record, o.env),
-      ephemeral: false,
-      reason: `using the running ${running.record.provider} lab '${running.record.name}' (left running afterwards)`,
-    };
+    const reason = `using the running ${running.record.provider} lab '${running.record.name}' (left running afterwards)`;
+    o.emit({ kind: 'lab.info', message: reason });
+    return { lab: attachLab(running.dir, running.record, o.env), ephemeral: false, reason };
   }
   let provider: ProviderName;
   let why: string;
@@ -122,6 +120,7 @@ export async function acquireLab(o: {
     why = `provider ${provider} (as asked)`;
   }
   const p = await providerFor(provider, { env: o.env, flags: o.flags ?? {} });
+  o.emit({ kind: 'lab.info', message: `${why}; starting an ephemeral lab (stopped afterwards)` });
   const lab = await p.start({
     signal: o.signal,
     emit: o.emit,

@@ -132,7 +132,6 @@ export const scenarioCommand: Command = {
       flags: values as Record<string, string | boolean | undefined>,
       keep,
     });
-    out.info(acquired.reason);
     const { lab } = acquired;
     const reports: ScenarioReport[] = [];
     let run: RunReport;
