@@ -1,5 +1,5 @@
 /** `up`, `down`, `status`, `env`: a lab's lifecycle from the command line. */
-import { ExitCode, LabError } from '../../errors.ts';
+import { ExitCode, LabError, UsageError } from '../../errors.ts';
 import {
   DEFAULT_LAB,
   attachLab,
@@ -61,7 +61,15 @@ export const upCommand: Command = {
   name: 'up',
   summary: 'start a lab (local processes, kind cluster, or an existing context) and leave it running',
   usage: 'up [--provider auto|local|kind|existing] [--name N]',
-  options: { ...providerOption, ...nameOption, ...kindExistingOptions },
+  options: {
+    ...providerOption,
+    ...nameOption,
+    ...kindExistingOptions,
+    keep: {
+      type: 'boolean',
+      description: 'kind provider: if up fails or is interrupted, leave the half-made cluster for inspection',
+    },
+  },
   async run({ values, out, env, signal }) {
     const name = stringOption(values, 'name') ?? DEFAULT_LAB;
     let provider = parseProvider(stringOption(values, 'provider'));
@@ -82,7 +90,23 @@ export const upCommand: Command = {
       env,
       flags: values as Record<string, string | boolean | undefined>,
     });
-    const lab = await p.start({ signal, emit: labProgress(out), env, name });
+    if (boolOption(values, 'dry-run')) {
+      // Only providers that can plan (kind) accept --dry-run: print the plan, start nothing.
+      if (!('plan' in p) || typeof p.plan !== 'function')
+        throw new UsageError(`--dry-run is only supported by --provider kind (not ${provider})`);
+      const plan = p as unknown as {
+        plan(o: { env: NodeJS.ProcessEnv; name: string; signal: AbortSignal }): Promise<string[]>;
+      };
+      for (const l of await plan.plan({ env, name, signal })) out.result(l);
+      return ExitCode.passed;
+    }
+    const lab = await p.start({
+      signal,
+      emit: labProgress(out),
+      env,
+      name,
+      keep: boolOption(values, 'keep'),
+    });
     if (lab instanceof StartedLocalLab) lab.detach();
     else if ('detach' in lab && typeof lab.detach === 'function') (lab as { detach(): void }).detach();
     printLab(lab, Boolean(values.json), out);
