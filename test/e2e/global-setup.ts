@@ -4,9 +4,12 @@
  */
 import { ensureComponents } from '../../src/components/build.ts';
 import { formatLabEvent } from '../../src/report/lab-progress.ts';
+import { componentOrder } from '../../src/components/versions.ts';
 
 export default async function setup(): Promise<void> {
+  // helm (optional for users) is needed by the tests that render ESO's chart with our values.
   await ensureComponents({
+    only: [...componentOrder, 'helm'],
     signal: AbortSignal.timeout(80 * 60_000),
     emit: (e) => {
       const line = formatLabEvent(e);
