@@ -3,8 +3,8 @@ import '../../labs/providers.ts';
 import { doctorCommand } from './doctor.ts';
 import { buildCommand } from './build.ts';
 import { scenarioCommand } from './scenario.ts';
+import { tutorialCommand } from './tutorial.ts';
 import { benchCommand } from './bench.ts';
-import { notImplemented } from './not-implemented.ts';
 import { downCommand, envCommand, statusCommand, upCommand } from './lab-commands.ts';
 
 export const commands: readonly Command[] = [
@@ -13,7 +13,7 @@ export const commands: readonly Command[] = [
   statusCommand,
   envCommand,
   scenarioCommand,
-  notImplemented('tutorial', 'walk through the Vault + ESO tutorial on a lab, step by step'),
+  tutorialCommand,
   doctorCommand,
   buildCommand,
   benchCommand,
