@@ -7,7 +7,7 @@ import { statSync, existsSync, readFileSync } from 'node:fs';
 import { CoreV1Api, CustomObjectsApi, KubeConfig, RbacAuthorizationV1Api } from '@kubernetes/client-node';
 import type { StartedLocalLab } from '../../src/labs/local/local-lab.ts';
 import { isListening } from '../../src/labs/local/ports.ts';
-import { httpCall } from '../../src/labs/local/http-probe.ts';
+import { httpCall } from '../../src/labs/http-call.ts';
 import { isAlive } from '../../src/process/command.ts';
 import { isolatedEnv, processesMentioning, startLab, vaultFetch } from './helpers.ts';
 

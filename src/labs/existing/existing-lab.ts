@@ -24,7 +24,7 @@ import type {
   StartedLab,
 } from '../lab-provider.ts';
 import { RunDir, type LabRecord } from '../run-dir.ts';
-import { httpCall, type HttpResponse } from '../local/http-probe.ts';
+import { httpCall, type HttpResponse } from '../http-call.ts';
 
 /** ESO's CRDs a scenario needs. */
 export const REQUIRED_CRDS = ['secretstores.external-secrets.io', 'externalsecrets.external-secrets.io'];

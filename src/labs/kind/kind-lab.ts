@@ -23,7 +23,8 @@ import type {
   StartedLab,
 } from '../lab-provider.ts';
 import { RunDir, type LabRecord } from '../run-dir.ts';
-import { httpCall, type HttpOptions, type HttpResponse } from '../local/http-probe.ts';
+import { httpCall, type HttpOptions, type HttpResponse } from '../http-call.ts';
+import { sealFaults } from '../vault-seal.ts';
 import { randomToken } from '../local/pki.ts';
 import { DryRunShell, RealShell, type KindShell } from './kind-shell.ts';
 import { startExternalVaultContainer, type ExternalVaultStarter } from './external-vault.ts';
@@ -583,15 +584,6 @@ export class StartedKindLab implements StartedLab {
     await this.stop();
   }
 
-  private vaultCall(path: string, method: string, signal: AbortSignal, body?: unknown) {
-    return this.http(`${this.connection.vault.address}/v1/${path}`, {
-      method,
-      headers: { 'x-vault-token': this.connection.vault.token },
-      body: body === undefined ? undefined : JSON.stringify(body),
-      signal,
-    });
-  }
-
   private async waitVault(signal: AbortSignal, want: (status: number) => boolean, what: string) {
     await waitFor(
       async () => {
@@ -608,16 +600,7 @@ export class StartedKindLab implements StartedLab {
   private makeFaults(): LabFaults {
     const external = this.extra.vault === 'external';
     return {
-      sealVault: async (signal) => {
-        const r = await this.vaultCall('sys/seal', 'PUT', signal);
-        if (r.status >= 300) throw new LabError('E_VAULT', `sealing Vault failed: HTTP ${r.status}`);
-      },
-      unsealVault: async (signal) => {
-        const key = readTrim(this.run.file('vault-unseal-key'));
-        if (!key) throw new LabError('E_VAULT', 'no unseal key recorded for this lab');
-        const r = await this.vaultCall('sys/unseal', 'PUT', signal, { key });
-        if (r.status >= 300) throw new LabError('E_VAULT', `unsealing Vault failed: HTTP ${r.status}`);
-      },
+      ...sealFaults(this.connection, () => readTrim(this.run.file('vault-unseal-key')), this.http),
       stopVault: async (signal) => {
         if (external) {
           await this.shell.run('docker', ['stop', this.extra.externalVaultId ?? ''], { signal });

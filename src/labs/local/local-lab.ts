@@ -25,7 +25,8 @@ import type {
 import { RunDir, type ComponentRecord, type LabRecord } from '../run-dir.ts';
 import { generatePki, randomToken } from './pki.ts';
 import { freePorts } from './ports.ts';
-import { httpCall } from './http-probe.ts';
+import { httpCall } from '../http-call.ts';
+import { sealFaults } from '../vault-seal.ts';
 import { applyCrds } from './crds.ts';
 import { reapStaleLabs, stopRecordedComponents } from './stale.ts';
 import {
@@ -539,15 +540,6 @@ export class StartedLocalLab implements StartedLab {
     await this.stop();
   }
 
-  private vaultCall(path: string, method: string, body?: unknown, signal?: AbortSignal) {
-    return httpCall(`${this.connection.vault.address}/v1/${path}`, {
-      method,
-      headers: { 'x-vault-token': this.connection.vault.token },
-      body: body === undefined ? undefined : JSON.stringify(body),
-      signal,
-    });
-  }
-
   private makeFaults(): LabFaults {
     const needOwned = (what: string) => {
       if (!this.internals?.restart)
@@ -558,16 +550,10 @@ export class StartedLocalLab implements StartedLab {
       return this.internals;
     };
     return {
-      sealVault: async (signal) => {
-        const r = await this.vaultCall('sys/seal', 'PUT', undefined, signal);
-        if (r.status >= 300) throw new LabError('E_VAULT', `sealing Vault failed: HTTP ${r.status}`);
-      },
-      unsealVault: async (signal) => {
-        const key = this.internals?.unsealKey() ?? readFileTrim(this.run.file('vault-unseal-key'));
-        if (!key) throw new LabError('E_VAULT', 'no unseal key recorded for this lab');
-        const r = await this.vaultCall('sys/unseal', 'PUT', { key }, signal);
-        if (r.status >= 300) throw new LabError('E_VAULT', `unsealing Vault failed: HTTP ${r.status}`);
-      },
+      ...sealFaults(
+        this.connection,
+        () => this.internals?.unsealKey() ?? readFileTrim(this.run.file('vault-unseal-key')),
+      ),
       stopVault: async () => {
         const i = needOwned('stopVault');
         await i.daemons.get('openbao')?.stop();

@@ -150,7 +150,7 @@ describe('diagnose', () => {
         },
       }),
     );
-    expect(d).toMatch(/^wrong path or KV version/);
+    expect(d).toMatch(/^wrong path, key or KV version/);
   });
 
   it('ESO error backoff for other errors', () => {

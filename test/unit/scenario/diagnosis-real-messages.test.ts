@@ -1,0 +1,231 @@
+/**
+ * The diagnosis rules against messages observed on the local lab (ESO v0.20.4, OpenBao 2.4.0): ExternalSecret and
+ * SecretStore conditions, their Events (as the evidence gatherer formats them: one line), and ESO log lines.
+ */
+import { describe, expect, it } from 'vitest';
+import { diagnose, vaultWords, type DiagnosisEvidence } from '../../../src/scenario/diagnosis.ts';
+import { formatEsoLogLine, parseEsoLogLine, relevantEsoLines } from '../../../src/kube/eso-log.ts';
+
+const T0 = Date.parse('2026-11-27T21:37:00Z');
+const URL = 'http://127.0.0.1:44721';
+
+// ExternalSecret condition: always this generic text, whatever the cause.
+const ES_FAILED = {
+  type: 'Ready',
+  status: 'False',
+  reason: 'SecretSyncedError',
+  message: 'could not get secret data from provider',
+};
+const STORE_OK = { type: 'Ready', status: 'True', reason: 'Valid', message: 'store validated' };
+
+// Events, one line each.
+const EV_DENIED = `Warning UpdateFailed (x5): error processing spec.data[0] (key: my-app/config), err: cannot read secret data from Vault: Error making API request. URL: GET ${URL}/v1/secret/data/my-app/config Code: 403. Errors: * 1 error occurred: * permission denied`;
+const EV_SEALED = `Warning UpdateFailed: error processing spec.data[0] (key: my-app/config), err: unable to log in to auth method: unable to log in with Kubernetes auth: Error making API request. URL: PUT ${URL}/v1/auth/kubernetes/login Code: 503. Errors: * Vault is sealed`;
+const EV_STORE_NOT_READY =
+  'Warning UpdateFailed: error processing spec.data[0] (key: my-app/config), err: SecretStore "borrowed-role" is not ready';
+const EV_LOGIN_REFUSED = `Warning InvalidProviderConfig: unable to log in to auth method: unable to log in with Kubernetes auth: Error making API request. URL: PUT ${URL}/v1/auth/kubernetes/login Code: 403. Errors: * service account name not authorized`;
+const EV_INVALID_ROLE = `Warning InvalidProviderConfig: unable to log in to auth method: unable to log in with Kubernetes auth: Error making API request. URL: PUT ${URL}/v1/auth/kubernetes/login Code: 400. Errors: * invalid role name "other-app-role"`;
+const EV_NO_STORE =
+  'Warning UpdateFailed: error processing spec.data[0] (key: my-app/config), err: could not get SecretStore "missing-store", SecretStore.external-secrets.io "missing-store" not found';
+const EV_NO_KEY =
+  'Warning UpdateFailed: error processing spec.data[0] (key: my-app/config), err: cannot find secret data for key: "nope"';
+const EV_WRONG_PATH = `Warning UpdateFailed: error processing spec.data[0] (key: my-app/nope), err: cannot read secret data from Vault: Error making API request. URL: GET ${URL}/v1/secret/data/my-app/nope Code: 403. Errors: * 1 error occurred: * permission denied`;
+const EV_V1 = `Warning UpdateFailed: error processing spec.data[0] (key: my-app/config), err: cannot read secret data from Vault: Error making API request. URL: GET ${URL}/v1/secret/my-app/config Code: 403. Errors: * 1 error occurred: * permission denied`;
+
+// A raw ESO log line (zap JSON), as written to the lab's eso.log.
+const LOG_DENIED = JSON.stringify({
+  level: 'error',
+  ts: 1795815012.5635915,
+  msg: 'Reconciler error',
+  controller: 'externalsecret',
+  ExternalSecret: { name: 'my-app-secrets', namespace: 'my-app' },
+  namespace: 'my-app',
+  name: 'my-app-secrets',
+  reconcileID: '6be1644d-7387-4c28-9b53-fc4e9fe5e21a',
+  error: `error processing spec.data[0] (key: my-app/config), err: cannot read secret data from Vault: Error making API request.\n\nURL: GET ${URL}/v1/secret/data/my-app/config\nCode: 403. Errors:\n\n* 1 error occurred:\n\t* permission denied\n\n`,
+  stacktrace:
+    'sigs.k8s.io/controller-runtime/pkg/internal/controller.(*Controller[...]).reconcileHandler\n\t...',
+});
+const LOG_RECONCILED =
+  '{"level":"info","ts":1795815001.6116242,"logger":"controllers.ExternalSecret","msg":"reconciled secret","ExternalSecret":{"name":"my-app-secrets","namespace":"my-app"}}';
+
+function ev(over: Partial<DiagnosisEvidence> = {}): DiagnosisEvidence {
+  return {
+    now: T0 + 10_000,
+    vault: { address: URL, health: { sealed: false, initialized: true } },
+    externalSecret: {
+      name: 'my-app-secrets',
+      exists: true,
+      ready: ES_FAILED,
+      refreshIntervalMs: 3_000,
+      refreshPolicy: 'Periodic',
+      remoteKeys: ['my-app/config'],
+    },
+    store: {
+      kind: 'SecretStore',
+      name: 'vault-backend',
+      exists: true,
+      ready: STORE_OK,
+      kvVersion: 'v2',
+      mount: 'secret',
+      role: 'my-app-role',
+      serviceAccount: 'my-app-sa',
+    },
+    events: [],
+    esoLog: '',
+    ackAt: T0,
+    paths: [{ path: 'my-app/config', existsInVault: true }],
+    secretExists: true,
+    ...over,
+  };
+}
+
+describe('diagnose with messages observed on the lab', () => {
+  it('policy without read: the ESO Event says 403 permission denied', () => {
+    expect(diagnose(ev({ events: [EV_DENIED] }))).toBe(
+      "permission denied: Vault refused ESO's read of my-app/config (check the role's policies)",
+    );
+  });
+
+  it('policy without read: only the ESO log says it', () => {
+    const log = relevantEsoLines(LOG_DENIED, ['my-app/my-app-secrets']).map((l) => formatEsoLogLine(l, 1000));
+    expect(diagnose(ev({ esoLog: log.join('\n') }))).toMatch(/^permission denied: Vault refused ESO's read/);
+  });
+
+  it("policy without read: Vault's own answer to the role wins", () => {
+    expect(
+      diagnose(ev({ events: [EV_DENIED], roleRead: { outcome: 'denied', message: 'permission denied' } })),
+    ).toBe(
+      "permission denied: the store's Vault role cannot read my-app/config (policy lacks read on secret/data/my-app/config)",
+    );
+  });
+
+  it('sealed Vault (live) comes first; sealed in the Event after unsealing means backoff', () => {
+    expect(
+      diagnose(
+        ev({ vault: { address: URL, health: { sealed: true, initialized: true } }, events: [EV_SEALED] }),
+      ),
+    ).toMatch(/^Vault is sealed/);
+    expect(diagnose(ev({ events: [EV_SEALED] }))).toBe(
+      'Vault was sealed when ESO last tried (HTTP 503: Vault is sealed); ESO backs off before retrying',
+    );
+  });
+
+  it("another namespace borrowing my-app's role: Vault refuses the login", () => {
+    const d = diagnose(
+      ev({
+        store: {
+          kind: 'SecretStore',
+          name: 'borrowed-role',
+          exists: true,
+          ready: {
+            type: 'Ready',
+            status: 'False',
+            reason: 'InvalidProviderConfig',
+            message: 'unable to create client',
+          },
+          role: 'my-app-role',
+          serviceAccount: 'other-app-sa',
+        },
+        events: [EV_STORE_NOT_READY, EV_LOGIN_REFUSED],
+      }),
+    );
+    expect(d).toBe(
+      'Vault refused the login as other-app-sa to role my-app-role (HTTP 403: service account name not authorized): the role is not bound to this ServiceAccount and namespace, or does not exist; SecretStore borrowed-role is not ready',
+    );
+  });
+
+  it('a role that does not exist: the login is refused with 400 invalid role name', () => {
+    expect(diagnose(ev({ events: [EV_INVALID_ROLE] }))).toMatch(
+      /^Vault refused the login as my-app-sa to role my-app-role \(HTTP 400: invalid role name "other-app-role"\)/,
+    );
+  });
+
+  it('the ExternalSecret names a store that does not exist', () => {
+    expect(diagnose(ev({ store: undefined, events: [EV_NO_STORE] }))).toBe(
+      'missing-store does not exist: the ExternalSecret has no store to read from',
+    );
+  });
+
+  it('the store was not ready when ESO last tried', () => {
+    expect(diagnose(ev({ events: [EV_STORE_NOT_READY] }))).toBe(
+      'SecretStore borrowed-role was not ready when ESO last tried; ESO backs off before retrying',
+    );
+  });
+
+  it('wrong property: ESO cannot find the key', () => {
+    expect(diagnose(ev({ events: [EV_NO_KEY] }))).toBe(
+      'wrong path, key or KV version: ESO\'s read of my-app/config finds no data (cannot find secret data for key: "nope")',
+    );
+  });
+
+  it('wrong path: Vault answers 403 for a path no policy covers, but the path does not exist at all', () => {
+    const d = diagnose(
+      ev({
+        externalSecret: { name: 'wrong-path', exists: true, ready: ES_FAILED, remoteKeys: ['my-app/nope'] },
+        paths: [{ path: 'my-app/nope', existsInVault: false }],
+        events: [EV_WRONG_PATH],
+      }),
+    );
+    expect(d).toBe('wrong path: my-app/nope does not exist in Vault');
+  });
+
+  it('KV v1 store on the v2 mount: a 403 on secret/<path> is the version, not the policy', () => {
+    const d = diagnose(
+      ev({
+        store: {
+          kind: 'SecretStore',
+          name: 'kv-v1',
+          exists: true,
+          ready: STORE_OK,
+          kvVersion: 'v1',
+          mount: 'secret',
+        },
+        events: [EV_V1],
+      }),
+    );
+    expect(d).toMatch(/^wrong KV version: SecretStore kv-v1 uses version v1 but secret\/ is a KV v2 mount/);
+  });
+
+  it('Vault stopped: unreachable now', () => {
+    expect(
+      diagnose(
+        ev({
+          vault: { address: URL, unreachableError: 'fetch failed: connect ECONNREFUSED 127.0.0.1:44721' },
+        }),
+      ),
+    ).toMatch(/^Vault unreachable at http:\/\/127\.0\.0\.1:44721 \(fetch failed: connect ECONNREFUSED/);
+  });
+});
+
+describe('vaultWords', () => {
+  it("keeps Vault's answer and drops the request URL", () => {
+    expect(vaultWords(EV_DENIED)).toBe('HTTP 403: permission denied');
+    expect(vaultWords(EV_LOGIN_REFUSED)).toBe('HTTP 403: service account name not authorized');
+    expect(vaultWords(EV_NO_KEY)).toBe('cannot find secret data for key: "nope"');
+  });
+});
+
+describe('ESO log lines', () => {
+  it('parses a zap JSON line: time, level, object, error', () => {
+    const l = parseEsoLogLine(LOG_DENIED);
+    expect(l).toMatchObject({ level: 'error', msg: 'Reconciler error', object: 'my-app/my-app-secrets' });
+    expect(l?.at).toBe(1795815012564);
+    expect(formatEsoLogLine(l!, 1000)).toMatch(
+      /^\d\d:\d\d:\d\d\.\d{3} error Reconciler error my-app\/my-app-secrets: error processing spec\.data\[0\] .* Code: 403\. Errors: \* 1 error occurred: \* permission denied$/,
+    );
+    expect(formatEsoLogLine(l!)).not.toContain('stacktrace');
+  });
+
+  it('keeps only lines about the given objects, since a time', () => {
+    const other = LOG_RECONCILED.replace('my-app-secrets', 'other');
+    const tail = [LOG_RECONCILED, other, 'not json', LOG_DENIED].join('\n');
+    expect(relevantEsoLines(tail, ['my-app/my-app-secrets']).map((l) => l.msg)).toEqual([
+      'reconciled secret',
+      'Reconciler error',
+    ]);
+    expect(relevantEsoLines(tail, ['my-app/my-app-secrets'], 1795815010000).map((l) => l.msg)).toEqual([
+      'Reconciler error',
+    ]);
+  });
+});
