@@ -552,7 +552,10 @@ export class StartedLocalLab implements StartedLab {
     return {
       ...sealFaults(
         this.connection,
-        () => this.internals?.unsealKey() ?? readFileTrim(this.run.file('vault-unseal-key')),
+        () =>
+          readUnsealKey(this.run.logFile('openbao')) ??
+          this.internals?.unsealKey() ??
+          readFileTrim(this.run.file('vault-unseal-key')),
       ),
       stopVault: async () => {
         const i = needOwned('stopVault');
