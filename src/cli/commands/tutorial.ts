@@ -65,6 +65,13 @@ export const tutorialCommand: Command = {
     const json = Boolean(values.json);
     const keep = boolOption(values, 'keep');
     const provider = parseProvider(stringOption(values, 'provider'));
+    if (provider === 'existing')
+      throw new UsageError(
+        "the tutorial uses the tutorial's own names (namespace my-app, policy my-app-read, secret/my-app/config) and would overwrite them on a shared cluster",
+        {
+          hint: 'run it on a local or kind lab; on an existing cluster, scenarios isolate every name per run',
+        },
+      );
     const stdin = process.stdin;
     const interactive = !boolOption(values, 'yes') && !markdown && !json && Boolean(stdin.isTTY);
     const sink = json ? out.info : out.result;
@@ -81,6 +88,15 @@ export const tutorialCommand: Command = {
       keep,
     });
     const { lab } = acquired;
+    if (lab.provider === 'existing') {
+      // `auto` attached to a running existing-cluster lab: same refusal, nothing was created.
+      throw new UsageError(
+        "the tutorial does not run on an existing cluster (it would overwrite the tutorial's names there)",
+        {
+          hint: "stop that lab ('vault-eso-lab down') or pass --provider local",
+        },
+      );
+    }
     let transcript: Transcript | undefined;
     let session: ReturnType<typeof openSession> | undefined;
     const cleanup = new TutorialCleanup(print, out);

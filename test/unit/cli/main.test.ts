@@ -57,3 +57,16 @@ describe('cli', () => {
     expect(r.stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/);
   });
 });
+
+describe('tutorial', () => {
+  it('refuses the existing provider (it would overwrite the tutorial names on a shared cluster), exit 2', async () => {
+    const c = capture();
+    const code = await main(['tutorial', '--yes', '--provider', 'existing'], {
+      out: c.out,
+      handleSignals: false,
+      env: { ...process.env, CI: 'true' },
+    });
+    expect(code).toBe(2);
+    expect(c.stderr()).toContain("tutorial's own names");
+  });
+});
