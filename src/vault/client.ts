@@ -91,6 +91,8 @@ export interface KubernetesRole {
   boundServiceAccountNamespaces: string[];
   policies: string[];
   ttl?: string;
+  /** token_max_ttl: the token cannot be renewed beyond this. */
+  maxTtl?: string;
   audience?: string;
 }
 
@@ -330,14 +332,19 @@ export class VaultClient {
         bound_service_account_namespaces: role.boundServiceAccountNamespaces,
         token_policies: role.policies,
         ...(role.ttl ? { token_ttl: role.ttl } : {}),
+        ...(role.maxTtl ? { token_max_ttl: role.maxTtl } : {}),
         ...(role.audience ? { audience: role.audience } : {}),
       },
       signal ? { signal } : {},
     );
   }
 
+  /** Idempotent: a role (or its whole auth mount) already gone is not an error. */
   async kubernetesRoleDelete(mount: string, name: string, signal?: AbortSignal): Promise<void> {
-    await this.request('DELETE', `auth/${mount}/role/${name}`, undefined, signal ? { signal } : {});
+    await this.request('DELETE', `auth/${mount}/role/${name}`, undefined, {
+      ...(signal ? { signal } : {}),
+      okStatuses: [404],
+    });
   }
 
   /** Log in with a ServiceAccount JWT; returns the client token. */

@@ -14,7 +14,14 @@ export interface TutorialSetupSpec {
   secret: { path: string; data: Record<string, string> };
   policy: { name: string; rules?: string; read?: string[] };
   auth?: { path?: string };
-  role: { name: string; serviceAccount: string; namespace: string; policies: string[]; ttl?: string };
+  role: {
+    name: string;
+    serviceAccount: string;
+    namespace: string;
+    policies: string[];
+    ttl?: string;
+    maxTtl?: string;
+  };
 }
 
 export interface UndoStep {
@@ -143,6 +150,7 @@ export async function tutorialSetup(
       boundServiceAccountNamespaces: [spec.role.namespace],
       policies: spec.role.policies,
       ...(spec.role.ttl ? { ttl: spec.role.ttl } : {}),
+      ...(spec.role.maxTtl ? { maxTtl: spec.role.maxTtl } : {}),
     },
     signal,
   );

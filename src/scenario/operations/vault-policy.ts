@@ -53,6 +53,7 @@ export const vaultRoleOperation: Handler<RoleArgs> = {
         boundServiceAccountNamespaces: [a.namespace],
         policies: a.policies,
         ...(a.ttl ? { ttl: a.ttl } : {}),
+        ...(a.maxTtl ? { maxTtl: a.maxTtl } : {}),
       },
       ctx.signal,
     );

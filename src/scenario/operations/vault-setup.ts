@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import { tutorialSetup } from '../../vault/tutorial-setup.ts';
 import { k8sNameSchema, namespaceSchema, vaultPathSchema, type Handler } from './common.ts';
+import { mark } from './marks.ts';
 import { dataValueSchema, describeDataShape, resolveData } from './values.ts';
 
 const vaultName = z
@@ -31,6 +32,7 @@ export const roleSchema = z
     namespace: namespaceSchema.describe('Bound ServiceAccount namespace'),
     policies: z.array(vaultName).min(1).describe('Token policies'),
     ttl: z.string().optional().describe('Token TTL, e.g. "24h"'),
+    maxTtl: z.string().optional().describe('Token max TTL (token_max_ttl), e.g. "10s"'),
   })
   .strict()
   .describe('A Kubernetes auth role');
@@ -83,6 +85,7 @@ export const vaultSetupOperation: Handler<Args> = {
     );
     for (const step of result.created) ctx.addCleanup(step.description, step.undo);
     rt.vaultState.recordWrite(a.secret.path, 'put', data, result.write);
+    mark(rt, 'vaultSetup');
     rt.roles.push({
       mount: result.authPath,
       name: a.role.name,
