@@ -15,6 +15,7 @@ import {
   storeRef,
   type EsoObject,
 } from '../../kube/external-secrets.ts';
+import { formatEsoLogLine, relevantEsoLines } from '../../kube/eso-log.ts';
 import type { SecretWatcher } from '../../kube/secret-watcher.ts';
 import { secrets } from '../../report/redact.ts';
 import { VaultRequestError } from '../../vault/client.ts';
@@ -123,6 +124,12 @@ export async function gatherEvidence(
         ...(refresh !== undefined && !Number.isNaN(refresh) ? { refreshTime: refresh } : {}),
         remoteKeys: remoteKeys(es),
       };
+      // An assertion about conditions names no paths: use what the ExternalSecret reads.
+      if (evidence.paths.length === 0) evidence.paths = remoteKeys(es).map((path) => ({ path }));
+      else
+        evidence.remotePaths = remoteKeys(es)
+          .filter((k) => !req.paths.includes(k))
+          .map((path) => ({ path }));
       lines.push(
         es
           ? `ExternalSecret ${req.namespace}/${req.externalSecret}: ${formatCondition(ready)}; refreshTime ${es.status?.refreshTime ?? '-'}; refreshInterval ${String(es.spec?.refreshInterval ?? '1h (default)')}; reads ${remoteKeys(es).join(', ') || '-'}`
@@ -144,6 +151,8 @@ export async function gatherEvidence(
           ...(sReady ? { ready: sReady } : {}),
           ...(s.version ? { kvVersion: s.version } : {}),
           ...(s.mount ? { mount: s.mount } : {}),
+          ...(s.auth.role ? { role: s.auth.role } : {}),
+          ...(s.auth.serviceAccount ? { serviceAccount: s.auth.serviceAccount } : {}),
         };
         lines.push(
           store
@@ -156,7 +165,7 @@ export async function gatherEvidence(
         ms,
         'list events',
       );
-      evidence.events = evs.slice(-8).map(formatEvent);
+      evidence.events = evs.slice(-8).map((e) => oneLine(formatEvent(e)));
       for (const e of evidence.events.slice(-5)) lines.push(`event ExternalSecret: ${secrets.redact(e)}`);
       if (ref && ref.kind === 'SecretStore') {
         const sevs = await bounded(
@@ -164,7 +173,7 @@ export async function gatherEvidence(
           ms,
           'list events',
         );
-        const formatted = sevs.slice(-3).map(formatEvent);
+        const formatted = sevs.slice(-3).map((e) => oneLine(formatEvent(e)));
         evidence.events.push(...formatted);
         for (const e of formatted) lines.push(`event ${ref.kind}: ${secrets.redact(e)}`);
       }
@@ -173,19 +182,20 @@ export async function gatherEvidence(
     }
   }
 
-  // ESO's log tail.
+  // ESO's log tail: the lines about this ExternalSecret and its store since the ExternalSecret was created (the
+  // same names recur across scenarios), one line each without stack traces.
   try {
-    const tail = secrets.redact(await bounded(rt.lab.esoLogTail(60), ms, 'ESO log'));
-    evidence.esoLog = tail;
-    const relevant = tail
-      .split('\n')
-      .filter(
-        (l) =>
-          l.trim() &&
-          (/error|denied|sealed|refused/i.test(l) || (req.externalSecret && l.includes(req.externalSecret))),
-      )
-      .slice(-6);
-    for (const l of relevant) lines.push(`eso log: ${l.length > 300 ? `${l.slice(0, 299)}…` : l}`);
+    const tail = secrets.redact(await bounded(rt.lab.esoLogTail(80), ms, 'ESO log'));
+    const objects = [
+      ...(req.externalSecret ? [`${req.namespace}/${req.externalSecret}`] : []),
+      ...(evidence.store ? [`${req.namespace}/${evidence.store.name}`, evidence.store.name] : []),
+    ];
+    const created = es?.metadata?.creationTimestamp
+      ? new Date(es.metadata.creationTimestamp as unknown as string).getTime()
+      : undefined;
+    const relevant = relevantEsoLines(tail, objects, created).map((l) => formatEsoLogLine(l, 1_000));
+    evidence.esoLog = relevant.join('\n');
+    for (const l of relevant.slice(-4)) lines.push(`eso log: ${l.length > 300 ? `${l.slice(0, 299)}…` : l}`);
   } catch (e) {
     lines.push(`eso log: unavailable (${errorMessage(e)})`);
   }
@@ -212,6 +222,16 @@ export async function gatherEvidence(
           r
             ? `vault (admin): ${p.path} version ${r.version}, keys ${Object.keys(r.data).join(', ')}`
             : `vault (admin): ${p.path} not found`,
+        );
+      } catch (e) {
+        lines.push(`vault (admin): ${p.path}: ${errorMessage(e)}`);
+      }
+    }
+    for (const p of evidence.remotePaths ?? []) {
+      try {
+        p.existsInVault = (await rt.vault.kvGet(p.path, { signal: req.signal })) !== undefined;
+        lines.push(
+          `vault (admin): ${p.path} (read by the ExternalSecret) ${p.existsInVault ? 'exists' : 'not found'}`,
         );
       } catch (e) {
         lines.push(`vault (admin): ${p.path}: ${errorMessage(e)}`);
@@ -265,4 +285,8 @@ async function readAsRole(
       return { outcome: 'denied', message: e.message };
     return { outcome: 'error', message: errorMessage(e) };
   }
+}
+
+function oneLine(s: string): string {
+  return s.replace(/\s+/g, ' ').trim();
 }
