@@ -4,6 +4,8 @@ import { AssertionFailedError, formatMs } from '../../errors.ts';
 import {
   findCondition,
   formatCondition,
+  formatEvent,
+  listEventsFor,
   readEsoObject,
   type Condition,
   type EsoKind,
@@ -31,6 +33,13 @@ const schema = z
       .min(1)
       .optional()
       .describe('Substring the condition message must contain (case-insensitive)'),
+    eventContains: z
+      .string()
+      .min(1)
+      .optional()
+      .describe(
+        'Substring one of the object\'s Events must contain (case-insensitive): ESO puts Vault\'s answer (e.g. "permission denied") in the Event, the condition only says "could not get secret data from provider"',
+      ),
     within: templated(duration())
       .optional()
       .describe('How long to wait for it (default: the operation timeout)'),
@@ -65,6 +74,15 @@ export function conditionMatches(
   return true;
 }
 
+/** Event texts span lines (Vault's error bodies); match case-insensitively with whitespace collapsed. */
+export function eventMatches(event: string, contains: string): boolean {
+  return oneLine(event).toLowerCase().includes(oneLine(contains).toLowerCase());
+}
+
+function oneLine(s: string): string {
+  return s.replace(/\s+/g, ' ').trim();
+}
+
 export const assertConditionOperation: Handler<Args> = {
   name: 'assertCondition',
   description: "Assert an ExternalSecret's or store's status condition (e.g. Ready=True SecretSynced).",
@@ -72,7 +90,11 @@ export const assertConditionOperation: Handler<Args> = {
   schema,
   summarize(a) {
     const t = target(a);
-    const extra = [a.reason, a.messageContains ? `"${a.messageContains}"` : undefined]
+    const extra = [
+      a.reason,
+      a.messageContains ? `"${a.messageContains}"` : undefined,
+      a.eventContains ? `event "${a.eventContains}"` : undefined,
+    ]
       .filter(Boolean)
       .join(' ');
     return `assert ${t.kind} ${a.namespace ? `${a.namespace}/` : ''}${t.name} ${a.type ?? 'Ready'}=${a.status}${extra ? ` ${extra}` : ''}`;
@@ -85,15 +107,27 @@ export const assertConditionOperation: Handler<Args> = {
     const limit = Math.min(a.within ?? Infinity, budgetMs(ctx.timeoutMs));
     let last: Condition | undefined;
     let exists = false;
+    let eventSeen = a.eventContains === undefined;
+    let lastEvents: string[] = [];
     for (;;) {
       const o = await readEsoObject(rt.kube, t.kind, t.name, a.namespace);
       exists = o !== undefined;
       last = findCondition(o, type);
-      if (conditionMatches(last, a)) return { facts: { waitedMs: Date.now() - started } };
+      if (!eventSeen && exists) {
+        lastEvents = (
+          await listEventsFor(rt.kube, o?.metadata?.namespace ?? a.namespace ?? 'default', t.kind, t.name)
+        ).map(formatEvent);
+        eventSeen = lastEvents.some((e) => eventMatches(e, a.eventContains as string));
+      }
+      if (conditionMatches(last, a) && eventSeen) return { facts: { waitedMs: Date.now() - started } };
       if (Date.now() - started >= limit) break;
       await sleep(Math.min(250, Math.max(0, limit - (Date.now() - started))), ctx.signal);
     }
     const lines: string[] = [`${t.kind} ${t.name}: ${exists ? formatCondition(last) : 'not found'}`];
+    if (!eventSeen)
+      lines.push(
+        `no Event contains "${a.eventContains}"${lastEvents.length ? `; latest: ${oneLine(lastEvents.at(-1) ?? '')}` : ' (no Events)'}`,
+      );
     let diagnosis: string | undefined;
     if (t.kind === 'ExternalSecret' && a.namespace) {
       const g = await gatherEvidence(rt, {
@@ -106,7 +140,7 @@ export const assertConditionOperation: Handler<Args> = {
       diagnosis = diagnose(g.evidence);
     }
     throw new AssertionFailedError(
-      `${t.kind} ${t.name}: ${type} did not become ${a.status}${a.reason ? ` (${a.reason})` : ''} within ${formatMs(limit)}; last: ${exists ? formatCondition(last) : 'object not found'}`,
+      `${t.kind} ${t.name}: ${type} did not become ${a.status}${a.reason ? ` (${a.reason})` : ''}${a.eventContains ? ` with an Event containing "${a.eventContains}"` : ''} within ${formatMs(limit)}; last: ${exists ? formatCondition(last) : 'object not found'}`,
       { ...(diagnosis ? { diagnosis } : {}), evidence: lines },
     );
   },

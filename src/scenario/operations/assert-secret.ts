@@ -5,7 +5,7 @@
  * measured from the write, and emits a `rotation` event.
  */
 import { z } from 'zod';
-import { AssertionFailedError, formatMs } from '../../errors.ts';
+import { AssertionFailedError, LabError, formatMs } from '../../errors.ts';
 import { readEsoObject, refreshIntervalMs } from '../../kube/external-secrets.ts';
 import type { SecretEvent } from '../../kube/secret-watcher.ts';
 import { formatMasked } from '../../report/redact.ts';
@@ -13,7 +13,9 @@ import { diagnose } from '../diagnosis.ts';
 import type { ScenarioRuntime } from '../runtime.ts';
 import { budgetMs, duration, k8sNameSchema, namespaceSchema, templated, type Handler } from './common.ts';
 import { gatherEvidence } from './evidence.ts';
+import { MARKED_OPERATIONS, markedAt } from './marks.ts';
 import {
+  dependsOnKeys,
   expectationSchema,
   involvedPaths,
   matchData,
@@ -27,7 +29,7 @@ const schema = z
     name: k8sNameSchema.describe('Secret name'),
     expect: z
       .record(z.string().min(1), expectationSchema)
-      .describe('Secret key → "<vaultPath>#<vaultKey>" or { value: literal }'),
+      .describe('Secret key → "<vaultPath>#<vaultKey>", { value: literal } or { template, from }'),
     absentKeys: z.array(z.string().min(1)).optional().describe('Keys the Secret must not have'),
     exactKeys: z.boolean().optional().describe('The Secret has exactly the expected keys'),
     within: z
@@ -40,10 +42,19 @@ const schema = z
       .optional()
       .describe('The ExternalSecret producing this Secret (for the refresh window and diagnosis)'),
     slack: templated(duration()).optional().describe('Added to the refresh window (default 2s)'),
+    measureFrom: z
+      .enum(MARKED_OPERATIONS)
+      .optional()
+      .describe(
+        'Measure from the end of the latest run of this operation (e.g. unsealVault, forceSync) instead of the Vault write: `within` counts from it, and the fact <operation>ToSecretMs reports it (with backoffDelayed: longer than refreshInterval + slack)',
+      ),
   })
   .strict()
   .refine((a) => a.within !== 'refreshWindow' || a.externalSecret !== undefined, {
     message: '`within: refreshWindow` needs `externalSecret`',
+  })
+  .refine((a) => a.within !== 'refreshWindow' || a.measureFrom === undefined, {
+    message: '`measureFrom` takes a duration for `within`, not refreshWindow',
   })
   .describe('Assert that a Secret holds the expected values');
 type Args = z.infer<typeof schema>;
@@ -61,6 +72,14 @@ export function latestAck(
     if (st && st.ackAt > best.ackAt) best = { ackAt: st.ackAt, path: p, keys: st.writes.at(-1)?.keys ?? [] };
   }
   return best;
+}
+
+/**
+ * A healthy periodic ExternalSecret picks up a value at its next refresh, at most one interval (+ slack) after the
+ * event; longer means ESO was waiting out its error backoff (1 s doubling) when Vault came back.
+ */
+export function backoffDelayed(sinceMs: number, refreshIntervalMs: number, slackMs: number): boolean {
+  return refreshIntervalMs > 0 && sinceMs > refreshIntervalMs + slackMs;
 }
 
 export const assertSecretOperation: Handler<Args> = {
@@ -95,7 +114,13 @@ export const assertSecretOperation: Handler<Args> = {
       windowMs = interval + (a.slack ?? DEFAULT_SLACK_MS);
     } else if (typeof a.within === 'number') windowMs = a.within;
 
-    const from = ack.ackAt || started;
+    const markAt = a.measureFrom ? markedAt(rt, a.measureFrom) : undefined;
+    if (a.measureFrom && markAt === undefined)
+      throw new LabError(
+        'E_SCENARIO',
+        `assertSecret measureFrom: ${a.measureFrom} has not run in this scenario before this assertion`,
+      );
+    const from = markAt ?? (ack.ackAt || started);
     const budgetEnd = started + budgetMs(ctx.timeoutMs);
     const deadline = windowMs === undefined ? budgetEnd : Math.min(from + windowMs, budgetEnd);
     const limitedByTimeout = windowMs !== undefined && from + windowMs > budgetEnd;
@@ -108,7 +133,7 @@ export const assertSecretOperation: Handler<Args> = {
       // A write that did not change the expected values (e.g. the same literal) produces no Secret event.
       const latest = watcher.latest();
       if (latest?.exists && matchData(latest.data, expected, options).ok && ack.ackAt > 0) {
-        const changed = expected.some((x) => ack.keys.includes(x.ref?.key ?? '\0'));
+        const changed = expected.some((x) => dependsOnKeys(x).some((k) => ack.keys.includes(k)));
         if (!changed) {
           hit = latest;
           alreadyPresent = true;
@@ -121,8 +146,10 @@ export const assertSecretOperation: Handler<Args> = {
         ? await readEsoObject(rt.kube, 'ExternalSecret', a.externalSecret, a.namespace).catch(() => undefined)
         : undefined;
     const latencyMs = hit && ack.ackAt && !alreadyPresent ? hit.at - ack.ackAt : undefined;
+    // Measured from a marked operation, the window counts from it; otherwise from the Vault write.
+    const measured = hit && markAt !== undefined ? Math.max(0, hit.at - markAt) : latencyMs;
     const withinWindow =
-      hit !== undefined && (windowMs === undefined || latencyMs === undefined || latencyMs <= windowMs);
+      hit !== undefined && (windowMs === undefined || measured === undefined || measured <= windowMs);
     if (a.within === 'refreshWindow' && ack.ackAt && ack.path && windowMs !== undefined) {
       const refreshTime = esForEvent?.status?.refreshTime;
       ctx.emit({
@@ -145,6 +172,20 @@ export const assertSecretOperation: Handler<Args> = {
       if (hit.type === 'LISTED' && latencyMs !== undefined) facts.latencyUpperBound = true;
       if (alreadyPresent) facts.alreadyPresent = true;
       if (ack.ackAt) facts.kvVersion = rt.vaultState.get(ack.path ?? '')?.version ?? 0;
+      if (a.measureFrom && markAt !== undefined) {
+        const sinceMs = Math.max(0, hit.at - markAt);
+        facts[`${a.measureFrom}ToSecretMs`] = sinceMs;
+        if (a.externalSecret) {
+          const es = await readEsoObject(rt.kube, 'ExternalSecret', a.externalSecret, a.namespace).catch(
+            () => undefined,
+          );
+          const interval = refreshIntervalMs(es);
+          if (interval !== undefined) {
+            facts.refreshIntervalMs = interval;
+            facts.backoffDelayed = backoffDelayed(sinceMs, interval, a.slack ?? DEFAULT_SLACK_MS);
+          }
+        }
+      }
       return { facts };
     }
 
@@ -161,7 +202,11 @@ export const assertSecretOperation: Handler<Args> = {
       signal: ctx.signal,
     });
     const waited = deadline - from;
-    const what = ack.ackAt ? `within ${formatMs(waited)} of the Vault write` : `within ${formatMs(waited)}`;
+    const what = markAt
+      ? `within ${formatMs(waited)} of ${a.measureFrom}`
+      : ack.ackAt
+        ? `within ${formatMs(waited)} of the Vault write`
+        : `within ${formatMs(waited)}`;
     const why = limitedByTimeout ? ` (cut short by the operation timeout ${formatMs(ctx.timeoutMs)})` : '';
     throw new AssertionFailedError(
       `Secret ${a.namespace}/${a.name} did not hold the expected values ${what}${why}: ${problems.join('; ')}`,

@@ -1,6 +1,7 @@
 /** Fault injection: each operation calls the lab's own fault hook (a provider that cannot do it says so). */
 import type { LabFaults } from '../../labs/lab-provider.ts';
 import { emptySchema, type Handler } from './common.ts';
+import { mark } from './marks.ts';
 
 type FaultName = keyof LabFaults;
 
@@ -13,6 +14,7 @@ function fault(name: FaultName, description: string): Handler<Record<string, nev
     summarize: () => name,
     async run(ctx) {
       await ctx.runtime.lab.faults[name](ctx.signal);
+      mark(ctx.runtime, name);
     },
   };
 }

@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import { annotateForceSync } from '../../kube/external-secrets.ts';
 import { k8sNameSchema, namespaceSchema, type Handler } from './common.ts';
+import { mark } from './marks.ts';
 
 const schema = z
   .object({ namespace: namespaceSchema, name: k8sNameSchema.describe('ExternalSecret name') })
@@ -17,6 +18,7 @@ export const forceSyncOperation: Handler<Args> = {
   summarize: (a) => `force-sync ExternalSecret ${a.namespace}/${a.name}`,
   async run(ctx, a) {
     const value = await annotateForceSync(ctx.runtime.kube, a.namespace, a.name);
+    mark(ctx.runtime, 'forceSync');
     return { facts: { forceSync: value } };
   },
 };

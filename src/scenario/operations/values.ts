@@ -54,8 +54,24 @@ export const expectationSchema = z
       .regex(/^[^#\s]+#[^#\s]+$/, 'expected "<vaultPath>#<vaultKey>", e.g. "my-app/config#password"')
       .describe('The Vault value this key must hold: "<vaultPath>#<vaultKey>"'),
     z.object({ value: z.string().describe('A literal value') }).strict(),
+    z
+      .object({
+        template: z
+          .string()
+          .min(1)
+          .regex(/\{[A-Za-z0-9_.-]+\}/, 'a template names at least one key as {key}')
+          .describe(
+            'The value ESO should compose, with {key} standing for that key of `from` (e.g. "postgres://{username}:{password}@db:5432/app")',
+          ),
+        from: z
+          .string()
+          .regex(/^[^#\s]+$/, 'a Vault path has no spaces or "#"')
+          .describe('The KV v2 path whose keys fill the template'),
+      })
+      .strict()
+      .describe('A value computed from the current Vault data (for target.template)'),
   ])
-  .describe('"<vaultPath>#<vaultKey>" or { value: literal }');
+  .describe('"<vaultPath>#<vaultKey>", { value: literal } or { template, from }');
 export type Expectation = z.infer<typeof expectationSchema>;
 
 export interface VaultRef {
@@ -73,19 +89,42 @@ export function parseVaultRef(ref: string): VaultRef {
 export interface ResolvedExpectation {
   k8sKey: string;
   value: string;
-  /** Where the value comes from: `my-app/config#password` or `literal`. */
+  /** Where the value comes from: `my-app/config#password`, `literal` or `template(my-app/config)`. */
   source: string;
   ref?: VaultRef;
+  /** For a template: the Vault path and the keys it uses. */
+  template?: { path: string; keys: string[] };
+}
+
+const PLACEHOLDER = /\{([A-Za-z0-9_.-]+)\}/g;
+
+/** Keys a `{ template }` expectation uses, in order of first use. */
+export function templateKeys(template: string): string[] {
+  return [...new Set([...template.matchAll(PLACEHOLDER)].map((m) => m[1] as string))];
+}
+
+/** Fill `{key}` placeholders from `data`; a key the data lacks is an error naming it (never a value). */
+export function renderTemplate(template: string, data: Record<string, string>, path: string): string {
+  return template.replace(PLACEHOLDER, (_, key: string) => {
+    const v = data[key];
+    if (v === undefined) throw new Error(`template from ${path}: Vault path has no key ${key}`);
+    return v;
+  });
+}
+
+/** Vault keys an expectation depends on (for "did the latest write touch it?"). */
+export function dependsOnKeys(e: ResolvedExpectation): string[] {
+  if (e.ref) return [e.ref.key];
+  return e.template?.keys ?? [];
 }
 
 /** Vault paths involved in a set of expectations (deduplicated, in order). */
 export function involvedPaths(expect: Record<string, Expectation>): string[] {
   const paths: string[] = [];
-  for (const e of Object.values(expect))
-    if (typeof e === 'string') {
-      const p = parseVaultRef(e).path;
-      if (!paths.includes(p)) paths.push(p);
-    }
+  for (const e of Object.values(expect)) {
+    const p = typeof e === 'string' ? parseVaultRef(e).path : 'from' in e ? e.from : undefined;
+    if (p !== undefined && !paths.includes(p)) paths.push(p);
+  }
   return paths;
 }
 
@@ -101,22 +140,31 @@ export async function resolveExpectations(
 ): Promise<ResolvedExpectation[]> {
   const out: ResolvedExpectation[] = [];
   const read = new Map<string, Record<string, string> | undefined>();
+  const dataFor = async (path: string, keys: string[]): Promise<Record<string, string> | undefined> => {
+    const data = state.get(path)?.data;
+    if (data && keys.every((k) => k in data)) return data;
+    if (!read.has(path)) {
+      const r = await vault.kvGet(path, signal ? { signal } : {});
+      for (const v of Object.values(r?.data ?? {})) secrets.add(String(v));
+      read.set(path, r?.data);
+    }
+    return read.get(path);
+  };
   for (const [k8sKey, e] of Object.entries(expect)) {
-    if (typeof e !== 'string') {
+    if (typeof e !== 'string' && 'value' in e) {
       secrets.addLiteral(e.value);
       out.push({ k8sKey, value: e.value, source: 'literal' });
       continue;
     }
-    const ref = parseVaultRef(e);
-    let data = state.get(ref.path)?.data;
-    if (!data || !(ref.key in data)) {
-      if (!read.has(ref.path)) {
-        const r = await vault.kvGet(ref.path, signal ? { signal } : {});
-        for (const v of Object.values(r?.data ?? {})) secrets.add(String(v));
-        read.set(ref.path, r?.data);
-      }
-      data = read.get(ref.path);
+    if (typeof e !== 'string') {
+      const keys = templateKeys(e.template);
+      const value = renderTemplate(e.template, (await dataFor(e.from, keys)) ?? {}, e.from);
+      secrets.add(value);
+      out.push({ k8sKey, value, source: `template(${e.from})`, template: { path: e.from, keys } });
+      continue;
     }
+    const ref = parseVaultRef(e);
+    const data = await dataFor(ref.path, [ref.key]);
     const value = data?.[ref.key];
     if (value === undefined)
       throw new Error(
