@@ -12,6 +12,8 @@ import {
   unsealVaultOperation,
 } from './faults.ts';
 import { forceSyncOperation } from './force-sync.ts';
+import { assertPodEnvOperation, assertPodFileOperation } from './pod-values.ts';
+import { rolloutRestartOperation } from './rollout-restart.ts';
 import { rotateOperation } from './rotate.ts';
 import { assertSecretAbsentOperation, expectUnchangedOperation } from './secret-stability.ts';
 import { sleepOperation } from './sleep.ts';
@@ -39,4 +41,7 @@ export const operations: OperationHandler<ScenarioRuntime, any>[] = [
   stopVaultOperation,
   startVaultOperation,
   restartEsoOperation,
+  assertPodFileOperation,
+  assertPodEnvOperation,
+  rolloutRestartOperation,
 ];
