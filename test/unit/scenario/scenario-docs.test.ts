@@ -4,7 +4,9 @@ import { checkScenarioDocs } from '../../../scripts/scenario-docs.ts';
 describe('docs/scenarios.md', () => {
   it('is current (regenerate: npx tsx scripts/generate-scenario-docs.ts)', async () => {
     const { current, expected, actual } = await checkScenarioDocs();
-    expect(actual, 'docs/scenarios.md is stale: run npx tsx scripts/generate-scenario-docs.ts').toBe(expected);
+    expect(actual, 'docs/scenarios.md is stale: run npx tsx scripts/generate-scenario-docs.ts').toBe(
+      expected,
+    );
     expect(current).toBe(true);
   });
 
