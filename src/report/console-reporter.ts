@@ -191,8 +191,36 @@ function opLabel(e: { operation: string; summary: string; phase: string }): stri
   return `${phase}${e.operation}${e.summary && e.summary !== e.operation ? ` ${e.summary}` : ''}`;
 }
 
+/**
+ * The key timings of a passed scenario, from its operations' facts: the first sync, the rotation latencies, how
+ * long a Secret was held unchanged, and the time from a marked operation (unsealVault, forceSync, …) to the Secret.
+ */
+export function keyTimings(s: ScenarioReport): string {
+  const parts: string[] = [];
+  const ops = s.steps.flatMap((st) => st.operations).filter((o) => o.passed && o.facts);
+  const first = ops.find((o) => o.operation === 'assertSecret' && typeof o.facts?.latencyMs === 'number');
+  if (first && s.rotations.length === 0) parts.push(`first sync ${formatMs(Number(first.facts?.latencyMs))}`);
+  const lat = s.rotations.map((r) => r.latencyMs).filter((l): l is number => l !== undefined);
+  if (lat.length)
+    parts.push(
+      `${lat.length} rotation${lat.length === 1 ? '' : 's'} ${formatMs(Math.min(...lat))}${lat.length > 1 ? `–${formatMs(Math.max(...lat))}` : ''}`,
+    );
+  for (const o of ops) {
+    const f = o.facts ?? {};
+    if (o.operation === 'expectUnchanged' && typeof f.watchedMs === 'number')
+      parts.push(`unchanged ${formatMs(f.watchedMs)}`);
+    for (const [k, v] of Object.entries(f))
+      if (k.endsWith('ToSecretMs') && typeof v === 'number')
+        parts.push(
+          `${k.slice(0, -'ToSecretMs'.length)}→Secret ${formatMs(v)}${f.backoffDelayed === true ? ' (backoff delayed it)' : f.backoffDelayed === false ? ' (no backoff delay)' : ''}`,
+        );
+  }
+  return [...new Set(parts)].slice(0, 4).join('; ');
+}
+
 function scenarioNote(s: ScenarioReport): string {
   if (s.skipped) return s.skipped;
+  if (s.passed && s.cleanupErrors.length === 0) return keyTimings(s);
   const notes: string[] = [];
   for (const step of s.steps)
     for (const op of step.operations)
