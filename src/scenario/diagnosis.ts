@@ -79,12 +79,13 @@ const SEALED = /Vault is sealed|Code: 503/i;
 const UNREACHABLE =
   /connection refused|no such host|i\/o timeout|dial tcp|ECONNREFUSED|context deadline exceeded|EOF$/i;
 
+/** Current conditions first, then Events and log lines newest first: a transient early error must not win. */
 function texts(ev: DiagnosisEvidence): string[] {
   return [
     ev.externalSecret?.ready?.message ?? '',
     ev.store?.ready?.message ?? '',
-    ...ev.events,
-    ...ev.esoLog.split('\n').slice(-60),
+    ...[...ev.events].reverse(),
+    ...ev.esoLog.split('\n').slice(-60).reverse(),
   ].filter(Boolean);
 }
 
@@ -109,13 +110,16 @@ export function diagnose(ev: DiagnosisEvidence): string {
   if (es && !es.exists) return `ExternalSecret ${es.name} does not exist`;
   if (store && !store.exists)
     return `${store.kind} ${store.name} does not exist: the ExternalSecret has no store to read from`;
-  const storeMissing = any(STORE_MISSING);
-  if (storeMissing)
-    return `${STORE_MISSING.exec(storeMissing)?.[1] ?? 'the store'} does not exist: the ExternalSecret has no store to read from`;
 
   // 3. Vault's own answer to the store's role.
   if (ev.roleRead?.outcome === 'denied')
     return `permission denied: the store's Vault role cannot read ${paths} (policy lacks read on ${storeDataPath(store, ev)})`;
+
+  // ESO could not find the store (and we could not read it either: when we did, it exists now and an early
+  // "not found" was only the store being applied after the ExternalSecret).
+  const storeMissing = store ? undefined : any(STORE_MISSING);
+  if (storeMissing)
+    return `${STORE_MISSING.exec(storeMissing)?.[1] ?? 'the store'} does not exist: the ExternalSecret has no store to read from`;
 
   // 4. Login refused: the role is not bound to this ServiceAccount/namespace, or does not exist.
   const login = any(LOGIN_REFUSED);

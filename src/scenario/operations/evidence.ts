@@ -242,7 +242,7 @@ export async function gatherEvidence(
       const roleRead = await readAsRole(rt, req.namespace, auth, evidence.paths[0].path, req.signal, ms);
       evidence.roleRead = roleRead;
       lines.push(
-        `vault (role ${auth.role}): read ${evidence.paths[0].path} → ${roleRead.outcome}${roleRead.message ? ` (${roleRead.message})` : ''}`,
+        `vault (role ${auth.role}): read ${evidence.paths[0].path} → ${roleRead.outcome}${roleRead.message ? ` (${oneLine(roleRead.message)})` : ''}`,
       );
     }
   }

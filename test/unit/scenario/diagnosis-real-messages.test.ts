@@ -229,3 +229,19 @@ describe('ESO log lines', () => {
     ]);
   });
 });
+
+describe('diagnose: the newest evidence wins', () => {
+  it('an early "store not found" (the store applied after the ExternalSecret) does not hide a later 403', () => {
+    const d = diagnose(ev({ events: [EV_NO_STORE, EV_DENIED] }));
+    expect(d).toBe(
+      "permission denied: Vault refused ESO's read of my-app/config (check the role's policies)",
+    );
+  });
+
+  it("Vault's answer to the role comes before ESO's texts", () => {
+    const d = diagnose(
+      ev({ events: [EV_NO_STORE, EV_DENIED], roleRead: { outcome: 'denied', message: 'permission denied' } }),
+    );
+    expect(d).toMatch(/^permission denied: the store's Vault role cannot read my-app\/config/);
+  });
+});
