@@ -63,7 +63,7 @@ const attachers = new Map<
   ProviderName,
   (dir: RunDir, record: NonNullable<ReturnType<RunDir['readRecord']>>, env: NodeJS.ProcessEnv) => StartedLab
 >();
-attachers.set('local', (dir, record) => StartedLocalLab.attach(dir, record));
+attachers.set('local', (dir, record, env) => StartedLocalLab.attach(dir, record, env));
 
 export function registerAttacher(
   name: ProviderName,

@@ -2,16 +2,15 @@
  * The scenario library on ONE real local lab: `vault-eso-lab scenario all` once, with JSON and JUnit reports.
  * Every scenario passes, except `consumers`, which needs a kubelet and is reported as skipped with the reason.
  *
- * The CLI starts its own ephemeral lab here (rather than attaching to one started in beforeAll): the
- * stopVault/startVault faults of vault-down need the process that owns the lab's processes, and an attached lab
- * refuses them (E_FAULT_UNSUPPORTED). It is still one lab for the whole library, stopped by the CLI at the end.
+ * The lab is started with `vault-eso-lab up` and the scenarios attach to it — so the fault steps (stopVault,
+ * startVault, restartEso) are proven to work from a process other than the one that started the lab.
  */
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cli, type CliResult } from './cli.ts';
-import { isolatedEnv } from './helpers.ts';
+import { isolatedEnv, processesMentioning } from './helpers.ts';
 
 const env = isolatedEnv();
 const out = mkdtempSync(join(tmpdir(), 'vel-e2e-library-'));
@@ -55,18 +54,11 @@ const facts = (name: string, operation: string): Record<string, string | number 
     .map((o) => o.facts as Record<string, string | number | boolean>);
 
 beforeAll(async () => {
+  const up = await cli(['up', '--provider', 'local'], env);
+  if (up.exitCode !== 0) throw new Error(`up failed: ${up.stderr}`);
   const t0 = Date.now();
   r = await cli(
-    [
-      'scenario',
-      'all',
-      '--provider',
-      'local',
-      '--report-json',
-      join(out, 'all.json'),
-      '--report-junit',
-      join(out, 'all.xml'),
-    ],
+    ['scenario', 'all', '--report-json', join(out, 'all.json'), '--report-junit', join(out, 'all.xml')],
     env,
     9 * 60_000,
   );
@@ -75,6 +67,11 @@ beforeAll(async () => {
   );
   report = JSON.parse(readFileSync(join(out, 'all.json'), 'utf8')) as RunJson;
 }, 10 * 60_000);
+
+afterAll(async () => {
+  await cli(['down'], env);
+  expect(processesMentioning(env.VAULT_ESO_LAB_STATE_DIR!)).toEqual([]);
+});
 
 describe('scenario all on the local lab', () => {
   it('passes with exit 0: every scenario passed or was skipped', () => {

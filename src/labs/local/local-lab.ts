@@ -2,17 +2,25 @@
  * The local provider: a real control plane (etcd, kube-apiserver, kube-controller-manager), an OpenBao dev server
  * and the real ESO controller, all as local processes bound to 127.0.0.1. `LocalLab.start()` brings them up in
  * order, each with a readiness probe and a timeout, and returns a StartedLocalLab that stops them in reverse.
+ * Every component is (re)started through one path, `launch()`, which records it in lab.json — so a lab attached
+ * from another process (`up` then `scenario`) can restart OpenBao or ESO for fault scenarios too.
  */
 import { mkdirSync, readFileSync, symlinkSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { CleanupStack } from '../../cleanup.ts';
-import { ComponentStartError, LabError, abortError, errorMessage, throwIfAborted } from '../../errors.ts';
-import { isAlive, startDaemon, tailLines, type Daemon } from '../../process/command.ts';
+import { ComponentStartError, LabError, abortError, errorMessage } from '../../errors.ts';
+import {
+  isAlive,
+  processExecutable,
+  startDaemon,
+  stopProcessGroup,
+  tailLines,
+} from '../../process/command.ts';
 import { binaryPath, componentDir } from '../../components/cache.ts';
 import { ensureComponents } from '../../components/build.ts';
 import { components } from '../../components/versions.ts';
 import { secrets } from '../../report/redact.ts';
-import { waitFor } from '../../time.ts';
+import { sleep, waitFor } from '../../time.ts';
 import type { LabEvent } from '../../report/events.ts';
 import type {
   ComponentStatus,
@@ -22,7 +30,7 @@ import type {
   StartOptions,
   StartedLab,
 } from '../lab-provider.ts';
-import { RunDir, type ComponentRecord, type LabRecord } from '../run-dir.ts';
+import { RunDir, type LabRecord } from '../run-dir.ts';
 import { generatePki, randomToken } from './pki.ts';
 import { freePorts } from './ports.ts';
 import { httpCall } from '../http-call.ts';
@@ -56,11 +64,144 @@ export const LOCAL_VERSIONS = {
   eso: components.eso.version,
 };
 
-interface Secrets {
-  adminToken: string;
-  kcmToken: string;
-  vaultToken: string;
-  unsealKey?: string;
+type Probe = (signal: AbortSignal) => Promise<{ done: boolean; seen?: string }>;
+
+/** How to start one component and how to tell it is ready. */
+interface ComponentSpec {
+  name: string;
+  version: string;
+  file: string;
+  args: string[];
+  env: Record<string, string>;
+  port?: number;
+  what: string;
+  timeoutMs: number;
+  probe: Probe;
+}
+
+/** Start a component, record it in lab.json, wait until it is ready (or exited), and say so. */
+async function launch(
+  run: RunDir,
+  record: LabRecord,
+  spec: ComponentSpec,
+  signal: AbortSignal,
+  emit: (e: LabEvent) => void,
+): Promise<void> {
+  emit({ kind: 'lab.component.starting', component: spec.name });
+  const logFile = run.logFile(spec.name);
+  const d = startDaemon({ name: spec.name, file: spec.file, args: spec.args, env: spec.env, logFile });
+  record.components = [
+    ...record.components.filter((c) => c.name !== spec.name),
+    { name: spec.name, version: spec.version, pid: d.pid, port: spec.port, exe: spec.file, logFile },
+  ];
+  run.writeRecord(record);
+  const t0 = performance.now();
+  try {
+    await waitFor(
+      async () => {
+        if (d.hasExited()) {
+          const ex = await d.exited;
+          throw new Error(`exited with ${ex.signal ?? `code ${ex.code}`}`);
+        }
+        const r = await spec.probe(signal);
+        return r.done ? { done: true, value: undefined } : { done: false, seen: r.seen };
+      },
+      { what: spec.what, timeoutMs: spec.timeoutMs, intervalMs: 100, signal },
+    );
+  } catch (e) {
+    if (signal.aborted) throw abortError(signal);
+    throw new ComponentStartError(
+      spec.name,
+      errorMessage(e),
+      { logFile, logTail: readTail(logFile) },
+      { cause: e },
+    );
+  }
+  emit({
+    kind: 'lab.component.ready',
+    component: spec.name,
+    durationMs: performance.now() - t0,
+    pid: d.pid,
+    port: spec.port,
+  });
+}
+
+/** Stop one recorded component (only while its pid still runs the recorded executable). */
+async function stopComponent(record: LabRecord, name: string): Promise<void> {
+  const c = record.components.find((x) => x.name === name);
+  if (!c?.pid || !isAlive(c.pid)) return;
+  const exe = processExecutable(c.pid);
+  if (c.exe && exe && exe !== c.exe) return;
+  await stopProcessGroup(c.pid, 5000);
+}
+
+function vaultSpec(run: RunDir, env: NodeJS.ProcessEnv, port: number, token: string): ComponentSpec {
+  const bao = components.openbao;
+  return {
+    name: 'openbao',
+    version: bao.version,
+    file: binaryPath(bao, 'bao', env),
+    args: vaultArgs(port),
+    env: vaultEnv(baseEnv(run), token),
+    port,
+    what: 'OpenBao sys/health',
+    timeoutMs: READY_TIMEOUT_MS.vault,
+    probe: async (signal) => {
+      const r = await httpCall(`http://127.0.0.1:${port}/v1/sys/health`, { signal });
+      return { done: r.status === 200, seen: `${r.status} ${r.body.slice(0, 120)}` };
+    },
+  };
+}
+
+function esoSpec(run: RunDir, env: NodeJS.ProcessEnv, port: number, kubeconfig: string): ComponentSpec {
+  const eso = components.eso;
+  return {
+    name: 'eso',
+    version: eso.version,
+    file: binaryPath(eso, 'external-secrets', env),
+    args: esoArgs(port),
+    env: esoEnv(baseEnv(run), kubeconfig),
+    port,
+    what: 'ESO health endpoint',
+    timeoutMs: READY_TIMEOUT_MS.eso,
+    probe: async (signal) => {
+      const r = await httpCall(`http://127.0.0.1:${port}/healthz`, { signal });
+      return { done: r.status === 200, seen: `${r.status}` };
+    },
+  };
+}
+
+function countUnsealKeys(logFile: string): number {
+  try {
+    return [...readFileSync(logFile, 'utf8').matchAll(/Unseal Key:\s*\S+/g)].length;
+  } catch {
+    return 0;
+  }
+}
+
+/**
+ * Dev mode prints a fresh unseal key at every start, a moment after sys/health already answers: wait for the
+ * key line of this start (the `before`+1-th), then keep it in `vault-unseal-key` (0600).
+ */
+async function captureUnsealKey(run: RunDir, before: number, signal: AbortSignal): Promise<void> {
+  const log = run.logFile('openbao');
+  await waitFor(
+    async () =>
+      countUnsealKeys(log) > before
+        ? { done: true as const, value: undefined }
+        : { done: false as const, seen: 'no unseal key line yet' },
+    {
+      what: "OpenBao's unseal key in its log",
+      timeoutMs: 10_000,
+      intervalMs: 50,
+      signal,
+    },
+  ).catch(() => undefined);
+  const key = readUnsealKey(log);
+  if (key) {
+    secrets.add(key);
+    run.writePrivate('vault-unseal-key', key + '\n');
+  }
 }
 
 export class LocalLab implements LabProvider {
@@ -71,7 +212,7 @@ export class LocalLab implements LabProvider {
     const started = performance.now();
     await reapStaleLabs(env, (m) => emit({ kind: 'lab.info', message: m }));
     await ensureComponents({ signal, emit, env });
-    throwIfAborted(signal);
+    if (signal.aborted) throw abortError(signal);
 
     const cleanup = new CleanupStack();
     let run: RunDir;
@@ -101,38 +242,23 @@ export class LocalLab implements LabProvider {
       versions: { ...LOCAL_VERSIONS },
     };
     run.writeRecord(record);
+    // Runs after the per-component stops: whatever lab.json still lists as running (e.g. a restarted OpenBao).
+    cleanup.defer('stop recorded components', () => stopRecordedComponents(run.readRecord() ?? record));
 
-    const daemons = new Map<string, Daemon>();
-    const startComponent = (
-      name: string,
-      version: string,
-      file: string,
-      args: string[],
-      daemonEnv: Record<string, string>,
-      port?: number,
-    ) => {
-      emit({ kind: 'lab.component.starting', component: name });
-      const logFile = run.logFile(name);
-      const d = startDaemon({ name, file, args, env: daemonEnv, logFile });
-      daemons.set(name, d);
-      const rec: ComponentRecord = { name, version, pid: d.pid, port, exe: file, logFile };
-      record.components = [...record.components.filter((c) => c.name !== name), rec];
-      run.writeRecord(record);
-      cleanup.defer(`stop ${name}`, async () => {
-        await d.stop();
-        emit({ kind: 'lab.component.stopped', component: name });
+    const start = async (spec: ComponentSpec) => {
+      cleanup.defer(`stop ${spec.name}`, async () => {
+        await stopComponent(run.readRecord() ?? record, spec.name);
+        emit({ kind: 'lab.component.stopped', component: spec.name });
       });
-      return d;
+      await launch(run, record, spec, signal, emit);
     };
 
     try {
       const pki = await generatePki();
-      const tokens: Secrets = {
-        adminToken: randomToken(),
-        kcmToken: randomToken(),
-        vaultToken: randomToken('lab_'),
-      };
-      for (const t of [tokens.adminToken, tokens.kcmToken, tokens.vaultToken]) secrets.add(t);
+      const adminToken = randomToken();
+      const kcmToken = randomToken();
+      const vaultToken = randomToken('lab_'); // OpenBao refuses custom root token ids with its own prefixes (hvs., s.)
+      for (const t of [adminToken, kcmToken, vaultToken]) secrets.add(t);
       mkdirSync(run.file('home'), { mode: 0o700 });
       const files: LabFiles = {
         caCert: run.writePrivate('ca.crt', pki.caCertPem),
@@ -142,7 +268,7 @@ export class LocalLab implements LabProvider {
         saPub: run.writePrivate('sa.pub', pki.saPubPem),
         tokensCsv: run.writePrivate(
           'tokens.csv',
-          `${tokens.adminToken},lab-admin,lab-admin,"system:masters"\n${tokens.kcmToken},system:kube-controller-manager,kcm,"system:masters"\n`,
+          `${adminToken},lab-admin,lab-admin,"system:masters"\n${kcmToken},system:kube-controller-manager,kcm,"system:masters"\n`,
         ),
         adminKubeconfig: run.file('kubeconfig'),
         kcmKubeconfig: run.file('kcm.kubeconfig'),
@@ -162,155 +288,75 @@ export class LocalLab implements LabProvider {
       const server = `https://127.0.0.1:${ports.apiserver}`;
       run.writePrivate(
         'kubeconfig',
-        kubeconfigYaml({ server, caPem: pki.caCertPem, token: tokens.adminToken, user: 'lab-admin' }),
+        kubeconfigYaml({ server, caPem: pki.caCertPem, token: adminToken, user: 'lab-admin' }),
       );
       run.writePrivate(
         'kcm.kubeconfig',
-        kubeconfigYaml({ server, caPem: pki.caCertPem, token: tokens.kcmToken, user: 'kcm' }),
+        kubeconfigYaml({ server, caPem: pki.caCertPem, token: kcmToken, user: 'kcm' }),
       );
-      run.writePrivate('vault-token', tokens.vaultToken + '\n');
+      run.writePrivate('vault-token', vaultToken + '\n');
 
       const env0 = baseEnv(run);
       const k8s = components.kubernetes;
-      const ready = async (
-        name: string,
-        timeoutMs: number,
-        what: string,
-        probe: () => Promise<{ done: boolean; seen?: string }>,
-        port?: number,
-      ) => {
-        const t0 = performance.now();
-        const d = daemons.get(name);
-        try {
-          await waitFor(
-            async () => {
-              if (d?.hasExited()) {
-                const ex = await d.exited;
-                throw new ComponentExited(`exited with ${ex.signal ?? `code ${ex.code}`}`);
-              }
-              const r = await probe();
-              return r.done ? { done: true, value: undefined } : { done: false, seen: r.seen };
-            },
-            { what, timeoutMs, intervalMs: 100, signal },
-          );
-        } catch (e) {
-          if (signal.aborted) throw abortError(signal);
-          const logFile = run.logFile(name);
-          throw new ComponentStartError(
-            name,
-            errorMessage(e),
-            { logFile, logTail: readTail(logFile) },
-            { cause: e },
-          );
-        }
-        emit({
-          kind: 'lab.component.ready',
-          component: name,
-          durationMs: performance.now() - t0,
-          pid: d?.pid,
-          port,
-        });
-      };
 
-      // etcd
-      startComponent(
-        'etcd',
-        components.etcd.version,
-        binaryPath(components.etcd, 'etcd', env),
-        etcdArgs(files, ports),
-        env0,
-        ports.etcdClient,
-      );
-      await ready(
-        'etcd',
-        READY_TIMEOUT_MS.etcd,
-        'etcd /health',
-        async () => {
-          const r = await httpCall(`http://127.0.0.1:${ports.etcdClient}/health`, { signal });
+      await start({
+        name: 'etcd',
+        version: components.etcd.version,
+        file: binaryPath(components.etcd, 'etcd', env),
+        args: etcdArgs(files, ports),
+        env: env0,
+        port: ports.etcdClient,
+        what: 'etcd /health',
+        timeoutMs: READY_TIMEOUT_MS.etcd,
+        probe: async (s) => {
+          const r = await httpCall(`http://127.0.0.1:${ports.etcdClient}/health`, { signal: s });
           return {
             done: r.status === 200 && r.body.includes('"true"'),
             seen: `${r.status} ${r.body.slice(0, 80)}`,
           };
         },
-        ports.etcdClient,
-      );
+      });
 
-      // kube-apiserver
-      startComponent(
-        'kube-apiserver',
-        k8s.version,
-        binaryPath(k8s, 'kube-apiserver', env),
-        apiserverArgs(files, ports),
-        env0,
-        ports.apiserver,
-      );
-      await ready(
-        'kube-apiserver',
-        READY_TIMEOUT_MS.apiserver,
-        'kube-apiserver /readyz',
-        async () => {
-          const r = await httpCall(`${server}/readyz`, { ca: pki.caCertPem, signal });
+      await start({
+        name: 'kube-apiserver',
+        version: k8s.version,
+        file: binaryPath(k8s, 'kube-apiserver', env),
+        args: apiserverArgs(files, ports),
+        env: env0,
+        port: ports.apiserver,
+        what: 'kube-apiserver /readyz',
+        timeoutMs: READY_TIMEOUT_MS.apiserver,
+        probe: async (s) => {
+          const r = await httpCall(`${server}/readyz`, { ca: pki.caCertPem, signal: s });
           return { done: r.status === 200, seen: `${r.status} ${r.body.slice(-120)}` };
         },
-        ports.apiserver,
-      );
+      });
 
-      // kube-controller-manager: ready when its health port answers and the service-account controller works.
-      startComponent(
-        'kube-controller-manager',
-        k8s.version,
-        binaryPath(k8s, 'kube-controller-manager', env),
-        kcmArgs(files, ports),
-        env0,
-        ports.kcm,
-      );
-      await ready(
-        'kube-controller-manager',
-        READY_TIMEOUT_MS.kcm,
-        'kube-controller-manager to create the default ServiceAccount',
-        async () => {
-          const h = await httpCall(`https://127.0.0.1:${ports.kcm}/healthz`, { insecure: true, signal });
+      // Ready when its health port answers and the service-account controller has done its work.
+      await start({
+        name: 'kube-controller-manager',
+        version: k8s.version,
+        file: binaryPath(k8s, 'kube-controller-manager', env),
+        args: kcmArgs(files, ports),
+        env: env0,
+        port: ports.kcm,
+        what: 'kube-controller-manager to create the default ServiceAccount',
+        timeoutMs: READY_TIMEOUT_MS.kcm,
+        probe: async (s) => {
+          const h = await httpCall(`https://127.0.0.1:${ports.kcm}/healthz`, { insecure: true, signal: s });
           if (h.status !== 200) return { done: false, seen: `healthz ${h.status}` };
           const r = await httpCall(`${server}/api/v1/namespaces/default/serviceaccounts/default`, {
             ca: pki.caCertPem,
-            headers: { authorization: `Bearer ${tokens.adminToken}` },
-            signal,
+            headers: { authorization: `Bearer ${adminToken}` },
+            signal: s,
           });
           return { done: r.status === 200, seen: `default ServiceAccount: ${r.status}` };
         },
-        ports.kcm,
-      );
+      });
 
-      // OpenBao dev server
-      const bao = components.openbao;
-      const vaultAddr = `http://127.0.0.1:${ports.vault}`;
-      const startVault = async () => {
-        startComponent(
-          'openbao',
-          bao.version,
-          binaryPath(bao, 'bao', env),
-          vaultArgs(ports.vault),
-          vaultEnv(env0, tokens.vaultToken),
-          ports.vault,
-        );
-        await ready(
-          'openbao',
-          READY_TIMEOUT_MS.vault,
-          'OpenBao sys/health',
-          async () => {
-            const r = await httpCall(`${vaultAddr}/v1/sys/health`, { signal });
-            return { done: r.status === 200, seen: `${r.status} ${r.body.slice(0, 120)}` };
-          },
-          ports.vault,
-        );
-        const key = readUnsealKey(run.logFile('openbao'));
-        if (key) {
-          tokens.unsealKey = key;
-          secrets.add(key);
-          run.writePrivate('vault-unseal-key', key + '\n');
-        }
-      };
-      await startVault();
+      const keysBefore = countUnsealKeys(run.logFile('openbao'));
+      await start(vaultSpec(run, env, ports.vault, vaultToken));
+      await captureUnsealKey(run, keysBefore, signal);
 
       // ESO's CRDs, server-side, then Established.
       emit({ kind: 'lab.component.starting', component: 'eso-crds' });
@@ -325,36 +371,15 @@ export class LocalLab implements LabProvider {
       });
       emit({ kind: 'lab.component.ready', component: 'eso-crds', durationMs: performance.now() - t0 });
 
-      // ESO controller
-      const eso = components.eso;
-      const startEso = async () => {
-        startComponent(
-          'eso',
-          eso.version,
-          binaryPath(eso, 'external-secrets', env),
-          esoArgs(ports.esoHealth),
-          esoEnv(env0, files.adminKubeconfig),
-          ports.esoHealth,
-        );
-        await ready(
-          'eso',
-          READY_TIMEOUT_MS.eso,
-          'ESO health endpoint',
-          async () => {
-            const r = await httpCall(`http://127.0.0.1:${ports.esoHealth}/healthz`, { signal });
-            return { done: r.status === 200, seen: `${r.status}` };
-          },
-          ports.esoHealth,
-        );
-      };
-      await startEso();
+      await start(esoSpec(run, env, ports.esoHealth, files.adminKubeconfig));
 
+      const vaultAddr = `http://127.0.0.1:${ports.vault}`;
       const connection: LabConnection = {
         provider: 'local',
         kubeconfigPath: files.adminKubeconfig,
         vault: {
           address: vaultAddr,
-          token: tokens.vaultToken,
+          token: vaultToken,
           serverUrlForEso: vaultAddr,
           kubernetesHostForVault: server,
           kubernetesCaPem: pki.caCertPem,
@@ -369,28 +394,16 @@ export class LocalLab implements LabProvider {
       record.state = 'running';
       run.writeRecord(record);
       emit({ kind: 'lab.ready', labId: id, provider: 'local', durationMs: performance.now() - started });
-
-      const lab = new StartedLocalLab(run, record, {
-        daemons,
-        cleanup,
-        emit,
-        keep: options.keep ?? false,
-        restart: { vault: startVault, eso: startEso },
-        unsealKey: () => tokens.unsealKey,
-      });
-      return lab;
+      return new StartedLocalLab(run, record, env, { cleanup, emit, keep: options.keep ?? false });
     } catch (e) {
-      const failed = e;
       await cleanup.run(15_000, (ce) =>
         emit({ kind: 'lab.info', message: `cleanup: ${ce.what}: ${ce.error}` }),
       );
       if (signal.aborted) throw abortError(signal);
-      throw failed;
+      throw e;
     }
   }
 }
-
-class ComponentExited extends Error {}
 
 /** The last lines of a log, preceded by earlier error lines that the tail would miss. */
 function readTail(file: string, n = 25): string {
@@ -407,7 +420,7 @@ function readTail(file: string, n = 25): string {
   }
 }
 
-/** Dev mode prints "Unseal Key: <base64>" once at start. */
+/** The newest "Unseal Key: <base64>" line of the OpenBao log (dev mode prints one at every start). */
 export function readUnsealKey(logFile: string): string | undefined {
   try {
     const text = readFileSync(logFile, 'utf8');
@@ -427,13 +440,11 @@ function linkBinDir(run: RunDir, env: NodeJS.ProcessEnv): void {
   symlinkSync(binaryPath(components.kubernetes, 'kubectl', env), run.file('bin', 'kubectl'));
 }
 
-interface LocalInternals {
-  daemons: Map<string, Daemon>;
+/** What only the process that started the lab has. */
+interface Ownership {
   cleanup: CleanupStack;
   emit: (e: LabEvent) => void;
   keep: boolean;
-  restart?: { vault: () => Promise<void>; eso: () => Promise<void> };
-  unsealKey: () => string | undefined;
 }
 
 /**
@@ -452,7 +463,8 @@ export class StartedLocalLab implements StartedLab {
   constructor(
     private readonly run: RunDir,
     private readonly record: LabRecord,
-    private readonly internals: LocalInternals | undefined,
+    private readonly env: NodeJS.ProcessEnv,
+    private readonly owned: Ownership | undefined,
   ) {
     if (!record.connection)
       throw new LabError('E_LAB_STATE', `lab ${record.id} has no connection recorded (still starting?)`);
@@ -464,15 +476,15 @@ export class StartedLocalLab implements StartedLab {
     this.faults = this.makeFaults();
   }
 
-  static attach(run: RunDir, record: LabRecord): StartedLocalLab {
-    return new StartedLocalLab(run, record, undefined);
+  static attach(run: RunDir, record: LabRecord, env: NodeJS.ProcessEnv = process.env): StartedLocalLab {
+    return new StartedLocalLab(run, record, env, undefined);
   }
 
   /** Hand the processes over: this process no longer owns them (used by `up`). */
   detach(): void {
     this.record.ownerPid = null;
     this.run.writeRecord(this.record);
-    this.internals?.cleanup.release();
+    this.owned?.cleanup.release();
   }
 
   async esoLogTail(lines = 40): Promise<string> {
@@ -481,33 +493,25 @@ export class StartedLocalLab implements StartedLab {
 
   async status(signal?: AbortSignal): Promise<ComponentStatus[]> {
     const rec = this.run.readRecord() ?? this.record;
+    const get = async (url: string, o: { ca?: string; insecure?: boolean } = {}) =>
+      (await httpCall(url, { ...o, signal, timeoutMs: 2000 })).status === 200;
     const probes: Record<string, (port: number) => Promise<boolean>> = {
-      etcd: async (p) =>
-        (await httpCall(`http://127.0.0.1:${p}/health`, { signal, timeoutMs: 2000 })).status === 200,
-      'kube-apiserver': async (p) =>
-        (
-          await httpCall(`https://127.0.0.1:${p}/readyz`, {
-            ca: this.connection.vault.kubernetesCaPem,
-            signal,
-            timeoutMs: 2000,
-          })
-        ).status === 200,
-      'kube-controller-manager': async (p) =>
-        (await httpCall(`https://127.0.0.1:${p}/healthz`, { insecure: true, signal, timeoutMs: 2000 }))
-          .status === 200,
-      openbao: async (p) =>
-        (await httpCall(`http://127.0.0.1:${p}/v1/sys/health`, { signal, timeoutMs: 2000 })).status === 200,
-      eso: async (p) =>
-        (await httpCall(`http://127.0.0.1:${p}/healthz`, { signal, timeoutMs: 2000 })).status === 200,
+      etcd: (p) => get(`http://127.0.0.1:${p}/health`),
+      'kube-apiserver': (p) =>
+        get(`https://127.0.0.1:${p}/readyz`, { ca: this.connection.vault.kubernetesCaPem }),
+      'kube-controller-manager': (p) => get(`https://127.0.0.1:${p}/healthz`, { insecure: true }),
+      openbao: (p) => get(`http://127.0.0.1:${p}/v1/sys/health`),
+      eso: (p) => get(`http://127.0.0.1:${p}/healthz`),
     };
     return Promise.all(
       rec.components.map(async (c): Promise<ComponentStatus> => {
         const alive = c.pid !== undefined && isAlive(c.pid);
         let healthy = false;
         let detail = alive ? 'running' : 'not running';
-        if (alive && c.port !== undefined && probes[c.name]) {
+        const probe = probes[c.name];
+        if (alive && c.port !== undefined && probe) {
           try {
-            healthy = await probes[c.name]!(c.port);
+            healthy = await probe(c.port);
             if (!healthy) detail = c.name === 'openbao' ? 'sealed or not ready' : 'not ready';
           } catch (e) {
             detail = errorMessage(e);
@@ -521,56 +525,57 @@ export class StartedLocalLab implements StartedLab {
   async stop(options: { keep?: boolean } = {}): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
-    const keep = options.keep ?? this.internals?.keep ?? false;
-    if (this.internals && this.internals.cleanup.size > 0) {
-      // Owned: stop in reverse start order, then remove the run dir.
-      await this.internals.cleanup.run(15_000);
-      if (keep) return; // the run-dir cleanup honoured `keep` from start; nothing else to do
-      this.run.remove();
+    const keep = options.keep ?? this.owned?.keep ?? false;
+    if (this.owned && this.owned.cleanup.size > 0) {
+      // Owned: stop in reverse start order; the run-dir cleanup honours `keep` from start.
+      await this.owned.cleanup.run(15_000);
+      if (!keep) this.run.remove();
     } else {
       this.record.state = 'stopping';
       this.run.writeRecord(this.record);
       await stopRecordedComponents(this.run.readRecord() ?? this.record);
       if (!keep) this.run.remove();
     }
-    this.internals?.emit({ kind: 'lab.stopped', labId: this.id });
+    this.owned?.emit({ kind: 'lab.stopped', labId: this.id });
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
     await this.stop();
   }
 
+  private port(name: string): number {
+    const p = this.record.components.find((c) => c.name === name)?.port;
+    if (p === undefined) throw new LabError('E_LAB_STATE', `lab ${this.id} has no port recorded for ${name}`);
+    return p;
+  }
+
+  private emit(e: LabEvent): void {
+    this.owned?.emit(e);
+  }
+
+  private async startVault(signal: AbortSignal): Promise<void> {
+    const before = countUnsealKeys(this.run.logFile('openbao'));
+    const spec = vaultSpec(this.run, this.env, this.port('openbao'), this.connection.vault.token);
+    await launch(this.run, this.record, spec, signal, (e) => this.emit(e));
+    await captureUnsealKey(this.run, before, signal);
+  }
+
   private makeFaults(): LabFaults {
-    const needOwned = (what: string) => {
-      if (!this.internals?.restart)
-        throw new LabError(
-          'E_FAULT_UNSUPPORTED',
-          `${what} needs the process that started the lab (run the scenario without a separate 'up')`,
-        );
-      return this.internals;
-    };
     return {
       ...sealFaults(
         this.connection,
-        () =>
-          readUnsealKey(this.run.logFile('openbao')) ??
-          this.internals?.unsealKey() ??
-          readFileTrim(this.run.file('vault-unseal-key')),
+        () => readUnsealKey(this.run.logFile('openbao')) ?? readFileTrim(this.run.file('vault-unseal-key')),
       ),
       stopVault: async () => {
-        const i = needOwned('stopVault');
-        await i.daemons.get('openbao')?.stop();
+        await stopComponent(this.record, 'openbao');
+        // The same port is reused on start: make sure it is released.
+        await sleep(100);
       },
-      startVault: async (signal) => {
-        const i = needOwned('startVault');
-        throwIfAborted(signal);
-        await i.restart!.vault();
-      },
+      startVault: (signal) => this.startVault(signal),
       restartEso: async (signal) => {
-        const i = needOwned('restartEso');
-        await i.daemons.get('eso')?.stop();
-        throwIfAborted(signal);
-        await i.restart!.eso();
+        await stopComponent(this.record, 'eso');
+        const spec = esoSpec(this.run, this.env, this.port('eso'), this.connection.kubeconfigPath);
+        await launch(this.run, this.record, spec, signal, (e) => this.emit(e));
       },
     };
   }
