@@ -332,6 +332,21 @@ export class LocalLab implements LabProvider {
         },
       });
 
+      // ESO's CRDs, server-side, then Established — before kube-controller-manager, so that its garbage collector
+      // discovers ESO's kinds at start instead of at its next 30 s discovery resync (owned Secrets are then
+      // collected as soon as their ExternalSecret goes).
+      emit({ kind: 'lab.component.starting', component: 'eso-crds' });
+      const t0 = performance.now();
+      await applyCrds({
+        kubectl: binaryPath(k8s, 'kubectl', env),
+        kubeconfig: files.adminKubeconfig,
+        bundle: `${componentDir(components.eso, env)}/crds.yaml`,
+        env: env0,
+        signal,
+        timeoutMs: READY_TIMEOUT_MS.crds,
+      });
+      emit({ kind: 'lab.component.ready', component: 'eso-crds', durationMs: performance.now() - t0 });
+
       // Ready when its health port answers and the service-account controller has done its work.
       await start({
         name: 'kube-controller-manager',
@@ -357,19 +372,6 @@ export class LocalLab implements LabProvider {
       const keysBefore = countUnsealKeys(run.logFile('openbao'));
       await start(vaultSpec(run, env, ports.vault, vaultToken));
       await captureUnsealKey(run, keysBefore, signal);
-
-      // ESO's CRDs, server-side, then Established.
-      emit({ kind: 'lab.component.starting', component: 'eso-crds' });
-      const t0 = performance.now();
-      await applyCrds({
-        kubectl: binaryPath(k8s, 'kubectl', env),
-        kubeconfig: files.adminKubeconfig,
-        bundle: `${componentDir(components.eso, env)}/crds.yaml`,
-        env: env0,
-        signal,
-        timeoutMs: READY_TIMEOUT_MS.crds,
-      });
-      emit({ kind: 'lab.component.ready', component: 'eso-crds', durationMs: performance.now() - t0 });
 
       await start(esoSpec(run, env, ports.esoHealth, files.adminKubeconfig));
 
