@@ -19,6 +19,7 @@ import {
 import { jsonReport } from '../../report/json-reporter.ts';
 import { secrets } from '../../report/redact.ts';
 import { findScenarioFiles, listScenarios, loadScenarios } from '../../scenario/loader.ts';
+import { checkManifests } from '../../scenario/manifest-check.ts';
 import type { Scenario } from '../../scenario/model.ts';
 import { operations } from '../../scenario/operations/index.ts';
 import { createRuntime } from '../../scenario/runtime.ts';
@@ -110,6 +111,7 @@ export const scenarioCommand: Command = {
         : positionals.map((p) => resolveScenarioArg(p, cwd));
     // Validate everything before creating anything.
     const scenarios = await loadScenarios(files, operations, { cwd });
+    checkManifests(scenarios, cwd);
     const overrides = parseVarFlags((values.var as string[] | undefined) ?? []);
     const provider = parseProvider(stringOption(values, 'provider'));
     const keep = boolOption(values, 'keep');
@@ -225,6 +227,7 @@ async function validate(files: string[], out: Output, cwd: string, json: boolean
   });
   try {
     const loaded = await loadScenarios(paths, operations, { cwd });
+    checkManifests(loaded, cwd);
     if (json)
       out.result(
         JSON.stringify({ valid: true, scenarios: loaded.map((s) => ({ name: s.name, file: s.file })) }),

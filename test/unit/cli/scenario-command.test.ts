@@ -64,6 +64,21 @@ describe('scenario command (no lab needed)', () => {
     expect(existsSync(join(state, 'labs')) ? readdirSync(join(state, 'labs')) : []).toEqual([]);
   });
 
+  it('a broken or missing manifest is invalid input (exit 2) before any lab starts', async () => {
+    const state = mkdtempSync(join(tmpdir(), 'vel-state-'));
+    const r = await run(['scenario', 'test/fixtures/scenarios/cli/bad-manifest.yaml'], {
+      ...process.env,
+      CI: 'true',
+      VAULT_ESO_LAB_STATE_DIR: state,
+    });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/manifests\/broken\.yaml:10:\d+: document 2: YAML syntax error/);
+    expect(r.stderr).toMatch(
+      /bad-manifest\.yaml:7:\d+: steps\[0\]\.try\[1\]\.apply\.file: manifest file not found/,
+    );
+    expect(existsSync(join(state, 'labs')) ? readdirSync(join(state, 'labs')) : []).toEqual([]);
+  });
+
   it('an unknown built-in scenario is a usage error', async () => {
     const r = await run(['scenario', 'no-such-scenario']);
     expect(r.code).toBe(2);
