@@ -71,6 +71,11 @@ export interface StartedLab extends AsyncDisposable {
   /** The last lines of ESO's log, for diagnosis (empty when not reachable). */
   esoLogTail(lines?: number): Promise<string>;
   status(signal?: AbortSignal): Promise<ComponentStatus[]>;
+  /**
+   * Hand the lab over so it outlives this process (`up`, `--keep`): its record no longer names an owner, and this
+   * process will not stop it. `down` stops it later.
+   */
+  detach(): void;
   /** Stop everything this lab started, in reverse order. `keep` leaves the run directory (logs) in place. */
   stop(options?: { keep?: boolean }): Promise<void>;
 }

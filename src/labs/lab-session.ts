@@ -130,3 +130,17 @@ export async function acquireLab(o: {
   });
   return { lab, ephemeral: true, reason: `${why}; started an ephemeral lab, stopped afterwards` };
 }
+
+/** End a command's use of a lab: an ephemeral lab is stopped, or with `keep` handed over and left running. */
+export async function releaseLab(
+  a: AcquiredLab,
+  o: { keep: boolean; say: (line: string) => void },
+): Promise<void> {
+  if (!a.ephemeral) return;
+  if (o.keep) {
+    a.lab.detach();
+    o.say(`--keep: the lab is left running at ${a.lab.runDir}; stop it with 'vault-eso-lab down --all'`);
+    return;
+  }
+  await a.lab.stop();
+}

@@ -10,7 +10,6 @@ import {
 import { chooseAutoProvider, detectMachine } from '../../labs/detect.ts';
 import { listRunDirs } from '../../labs/run-dir.ts';
 import { reapStaleLabs } from '../../labs/local/stale.ts';
-import { StartedLocalLab } from '../../labs/local/local-lab.ts';
 import type { StartedLab } from '../../labs/lab-provider.ts';
 import { labProgress } from '../../report/lab-progress.ts';
 import { boolOption, stringOption, type Command, type OptionSpec } from '../command.ts';
@@ -107,8 +106,7 @@ export const upCommand: Command = {
       name,
       keep: boolOption(values, 'keep'),
     });
-    if (lab instanceof StartedLocalLab) lab.detach();
-    else if ('detach' in lab && typeof lab.detach === 'function') (lab as { detach(): void }).detach();
+    lab.detach();
     printLab(lab, Boolean(values.json), out);
     return ExitCode.passed;
   },

@@ -6,7 +6,7 @@
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { ExitCode, InvalidInputError, UsageError } from '../../errors.ts';
-import { acquireLab, parseProvider } from '../../labs/lab-session.ts';
+import { acquireLab, parseProvider, releaseLab } from '../../labs/lab-session.ts';
 import { repoRoot } from '../../paths.ts';
 import { labProgress } from '../../report/lab-progress.ts';
 import { combineReporters, createReporters } from '../../report/reporter.ts';
@@ -151,14 +151,7 @@ export const scenarioCommand: Command = {
       });
       if (signal.aborted) run.interrupted = true;
     } finally {
-      if (acquired.ephemeral) {
-        if (keep) {
-          out.info(
-            `--keep: the lab is left running at ${lab.runDir}; stop it with 'vault-eso-lab down --all'`,
-          );
-          if ('detach' in lab && typeof lab.detach === 'function') (lab as { detach(): void }).detach();
-        } else await lab.stop();
-      }
+      await releaseLab(acquired, { keep, say: out.info });
     }
     await reporters.end(run);
     if (values.json) out.result(secrets.redact(JSON.stringify(jsonReport(run), null, 2)));

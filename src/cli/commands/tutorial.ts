@@ -7,7 +7,7 @@
 import { writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { ExitCode, UsageError, errorMessage } from '../../errors.ts';
-import { acquireLab, parseProvider } from '../../labs/lab-session.ts';
+import { acquireLab, parseProvider, releaseLab } from '../../labs/lab-session.ts';
 import { repoRoot } from '../../paths.ts';
 import { labProgress } from '../../report/lab-progress.ts';
 import { secrets } from '../../report/redact.ts';
@@ -124,14 +124,7 @@ export const tutorialCommand: Command = {
         if (transcript) transcript.cleanup = done;
       }
       await session?.close().catch((e: unknown) => out.info(`clean-up: ${errorMessage(e)}`));
-      if (acquired.ephemeral) {
-        if (keep) {
-          out.info(
-            `--keep: the lab is left running at ${lab.runDir}; stop it with 'vault-eso-lab down --all'`,
-          );
-          if ('detach' in lab && typeof lab.detach === 'function') (lab as { detach(): void }).detach();
-        } else await lab.stop();
-      }
+      await releaseLab(acquired, { keep, say: out.info });
     }
 
     if (markdownFile && session) {
