@@ -21,9 +21,12 @@ const CONTROL = /[\u0000-\u0008\u000b\u000c\u000e-\u001a\u001c-\u001f\u007f]/g;
 
 type OperationEnd = Extract<RunEvent, { kind: 'operation.end' }>;
 
+const SPINNER = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
+
 export class ConsoleReporter implements Reporter {
   readonly name = 'console';
   private pending = false;
+  private spinner: NodeJS.Timeout | undefined;
   private readonly summary: boolean;
   private readonly registry: SecretRegistry;
 
@@ -51,8 +54,7 @@ export class ConsoleReporter implements Reporter {
       case 'operation.start':
         if (this.out.interactive) {
           this.finishPending();
-          this.out.stderr.write(this.redact(`    ${paint(this.out, 'dim', '…')} ${opLabel(e)}`));
-          this.pending = true;
+          this.startSpinner(opLabel(e));
         }
         break;
       case 'operation.end':
@@ -147,6 +149,7 @@ export class ConsoleReporter implements Reporter {
       : '';
     const text = `    ${mark} ${opLabel(e)} ${paint(this.out, 'dim', formatMs(e.durationMs))}${facts}`;
     if (this.pending) {
+      this.stopSpinner();
       this.out.stderr.write(this.redact(`\r\u001b[2K${text}\n`));
       this.pending = false;
     } else this.line(text);
@@ -173,7 +176,28 @@ export class ConsoleReporter implements Reporter {
     this.out.info(this.redact(text));
   }
 
+  /** On a terminal, the running operation's line spins and shows its elapsed time until its result replaces it. */
+  private startSpinner(label: string): void {
+    const since = Date.now();
+    const render = () => {
+      const elapsed = Date.now() - since;
+      const frame = SPINNER[Math.floor(elapsed / 100) % SPINNER.length] ?? '…';
+      const time = elapsed >= 1000 ? ` ${paint(this.out, 'dim', formatMs(elapsed))}` : '';
+      this.out.stderr.write(this.redact(`\r\u001b[2K    ${paint(this.out, 'cyan', frame)} ${label}${time}`));
+    };
+    this.pending = true;
+    render();
+    this.spinner = setInterval(render, 100);
+    this.spinner.unref();
+  }
+
+  private stopSpinner(): void {
+    if (this.spinner) clearInterval(this.spinner);
+    this.spinner = undefined;
+  }
+
   private finishPending(): void {
+    this.stopSpinner();
     if (this.pending) {
       this.out.stderr.write('\n');
       this.pending = false;

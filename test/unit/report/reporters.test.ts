@@ -1,7 +1,7 @@
 import { mkdtemp, readFile, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
 import { AssertionFailedError } from '../../../src/errors.ts';
 import { SecretRegistry } from '../../../src/report/redact.ts';
@@ -125,9 +125,37 @@ describe('console reporter', () => {
     });
     emit({ kind: 'operation.start', step: 's', operation: 'check', summary: 'q', phase: 'finally' });
     emit({ kind: 'lab.info', message: 'something else' });
-    expect(tty.stderrText()).toBe(
-      '    … check p\r\u001b[2K    ✓ check p 5 ms\n    … [finally] check q\nsomething else\n',
+    const text = tty.stderrText().replace(/\u001b\[\d+m/g, ''); // colours aside
+    expect(text).toBe(
+      '\r\u001b[2K    ⠋ check p\r\u001b[2K    ✓ check p 5 ms\n\r\u001b[2K    ⠋ [finally] check q\nsomething else\n',
     );
+  });
+
+  it('on a TTY the pending line spins and shows the elapsed time', () => {
+    vi.useFakeTimers();
+    try {
+      const tty = captureOutput(true);
+      const { emit } = combineReporters(createReporters({ out: tty, registry }));
+      emit({ kind: 'operation.start', step: 's', operation: 'wait', summary: 'long', phase: 'try' });
+      vi.advanceTimersByTime(1500);
+      const text = tty.stderrText().replace(/\u001b\[\d+m/g, '');
+      expect(text).toContain('⠙ wait long');
+      expect(text).toMatch(/⠴ wait long 1\.50 s$/);
+      emit({
+        kind: 'operation.end',
+        step: 's',
+        operation: 'wait',
+        summary: 'long',
+        phase: 'try',
+        passed: true,
+        durationMs: 1500,
+      });
+      const before = tty.stderrText().length;
+      vi.advanceTimersByTime(1000);
+      expect(tty.stderrText().length).toBe(before); // the spinner stopped with the result
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });
 
