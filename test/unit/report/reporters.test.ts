@@ -84,6 +84,9 @@ beforeAll(async () => {
   await reporters.end(run);
 });
 
+// eslint-disable-next-line no-control-regex
+const COLOURS = /\u001b\[\d+m/g;
+
 describe('console reporter', () => {
   it('prints one progress line per operation on stderr, failures with diagnosis and evidence', () => {
     const err = console_.stderrText();
@@ -125,7 +128,7 @@ describe('console reporter', () => {
     });
     emit({ kind: 'operation.start', step: 's', operation: 'check', summary: 'q', phase: 'finally' });
     emit({ kind: 'lab.info', message: 'something else' });
-    const text = tty.stderrText().replace(/\u001b\[\d+m/g, ''); // colours aside
+    const text = tty.stderrText().replace(COLOURS, ''); // colours aside
     expect(text).toBe(
       '\r\u001b[2K    ⠋ check p\r\u001b[2K    ✓ check p 5 ms\n\r\u001b[2K    ⠋ [finally] check q\nsomething else\n',
     );
@@ -138,7 +141,7 @@ describe('console reporter', () => {
       const { emit } = combineReporters(createReporters({ out: tty, registry }));
       emit({ kind: 'operation.start', step: 's', operation: 'wait', summary: 'long', phase: 'try' });
       vi.advanceTimersByTime(1500);
-      const text = tty.stderrText().replace(/\u001b\[\d+m/g, '');
+      const text = tty.stderrText().replace(COLOURS, '');
       expect(text).toContain('⠙ wait long');
       expect(text).toMatch(/⠴ wait long 1\.50 s$/);
       emit({
