@@ -6,14 +6,15 @@
  * these machines reach do not serve Helm charts, so helm-values/vault.yaml is only checked as YAML here.
  * (The existing provider applies only the scenario's own manifests: test/e2e/existing-provider.test.ts.)
  */
-import { cpSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
+
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parse, parseAllDocuments, stringify } from 'yaml';
+import { parse, parseAllDocuments } from 'yaml';
 import { runCommand } from '../../src/process/command.ts';
 import { binaryPath } from '../../src/components/cache.ts';
 import { components } from '../../src/components/versions.ts';
+import { esoChartCopy } from '../../src/components/eso-chart.ts';
 import { repoRoot } from '../../src/paths.ts';
 import type { StartedLocalLab } from '../../src/labs/local/local-lab.ts';
 import {
@@ -47,34 +48,12 @@ async function dryRun(manifest: string): Promise<{ exitCode: number; out: string
   return { exitCode: r.exitCode, out: r.stdout + r.stderr };
 }
 
-/** ESO's chart as shipped in the module, minus its optional bitwarden dependency (not vendored there). */
-async function esoChartDir(): Promise<string> {
-  const r = await runCommand('go', ['list', '-m', '-f', '{{.Dir}}', components.eso.module], {
-    cwd: join(repoRoot, 'src', 'components', 'go', 'eso'),
-    env: { GOFLAGS: '-mod=readonly', GOWORK: 'off' },
-  });
-  const src = join(r.stdout.trim(), 'deploy', 'charts', 'external-secrets');
-  const dir = join(mkdtempSync(join(tmpdir(), 'vel-eso-chart-')), 'external-secrets');
-  cpSync(src, dir, { recursive: true });
-  const chart = parse(readFileSync(join(dir, 'Chart.yaml'), 'utf8')) as Record<string, unknown>;
-  delete chart.dependencies;
-  writeFileSync(join(dir, 'Chart.yaml'), stringify(chart));
-  return dir;
-}
-
 beforeAll(async () => {
   if (!existsSync(helm))
     throw new Error(`helm is not built: run 'node bin/vault-eso-lab.js build helm' first (expected ${helm})`);
   ({ lab } = await startLab(env, 'kind-manifests'));
-  // The provider installs ESO with --create-namespace: the namespace exists before anything lands in it.
-  const ns = await runCommand(kubectl, [
-    '--kubeconfig',
-    lab.connection.kubeconfigPath,
-    'create',
-    'namespace',
-    ESO_NAMESPACE,
-  ]);
-  expect(ns.exitCode).toBe(0);
+  // The provider installs ESO with --create-namespace; the local lab already has that namespace (ESO runs there
+  // as the chart's ServiceAccount), so the chart's namespaced objects have somewhere to land.
 }, 600_000);
 
 afterAll(async () => {
@@ -83,7 +62,7 @@ afterAll(async () => {
 
 describe('kind provider manifests against a real API server (server-side dry-run)', () => {
   it('ESO chart rendered with helm-values/external-secrets.yaml', async () => {
-    const chart = await esoChartDir();
+    const chart = await esoChartCopy();
     const r = await runCommand(helm, [
       'template',
       'external-secrets',

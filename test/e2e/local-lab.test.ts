@@ -39,7 +39,16 @@ const waitUntil = async (what: string, check: () => Promise<boolean>, timeoutMs 
 describe('local lab', () => {
   it('writes a private run directory with credentials 0600', () => {
     expect(statSync(lab.runDir).mode & 0o777).toBe(0o700);
-    for (const f of ['kubeconfig', 'vault-token', 'sa.key', 'apiserver.key', 'tokens.csv', 'lab.json'])
+    for (const f of [
+      'kubeconfig',
+      'eso.kubeconfig',
+      'vault-token',
+      'vault-unseal-key',
+      'sa.key',
+      'apiserver.key',
+      'tokens.csv',
+      'lab.json',
+    ])
       expect(statSync(`${lab.runDir}/${f}`).mode & 0o777, f).toBe(0o600);
     expect(readFileSync(`${lab.runDir}/vault-token`, 'utf8').trim()).not.toBe('root');
   });
@@ -57,6 +66,30 @@ describe('local lab', () => {
     const server = (JSON.parse(r.stdout) as { serverVersion: { gitVersion: string } }).serverVersion
       .gitVersion;
     expect(server).toBe(lab.versions.kubernetes);
+  });
+
+  it("runs ESO as the chart's ServiceAccount, not as the lab admin", async () => {
+    const esoKc = new KubeConfig();
+    esoKc.loadFromFile(`${lab.runDir}/eso.kubeconfig`);
+    const user = esoKc.getCurrentUser();
+    const r = await httpCall(
+      `${esoKc.getCurrentCluster()!.server}/apis/authentication.k8s.io/v1/selfsubjectreviews`,
+      {
+        method: 'POST',
+        ca: readFileSync(`${lab.runDir}/ca.crt`, 'utf8'),
+        headers: { authorization: `Bearer ${user?.token ?? ''}` },
+        body: JSON.stringify({ apiVersion: 'authentication.k8s.io/v1', kind: 'SelfSubjectReview' }),
+      },
+    );
+    expect(r.status).toBe(201);
+    const review = JSON.parse(r.body) as { status: { userInfo: { username: string } } };
+    expect(review.status.userInfo.username).toBe('system:serviceaccount:external-secrets:external-secrets');
+    // And the chart's RBAC is all it has: no cluster-admin powers.
+    const listNodes = await httpCall(`${esoKc.getCurrentCluster()!.server}/api/v1/nodes`, {
+      ca: readFileSync(`${lab.runDir}/ca.crt`, 'utf8'),
+      headers: { authorization: `Bearer ${user?.token ?? ''}` },
+    });
+    expect(listNodes.status).toBe(403);
   });
 
   it('refuses an anonymous request for a protected resource', async () => {

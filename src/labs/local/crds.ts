@@ -1,15 +1,21 @@
-/** Apply ESO's CRD bundle server-side (client-side apply overflows the last-applied annotation) and wait for Established. */
+/**
+ * Apply ESO's CRD bundle and the controller's identity (namespace, ServiceAccount and the chart's RBAC) in one
+ * server-side apply (client-side apply overflows the last-applied annotation on the largest CRDs), then wait for the
+ * CRDs to be Established.
+ */
 import { runCommand } from '../../process/command.ts';
 
-export async function applyCrds(o: {
+export async function applyEsoManifests(o: {
   kubectl: string;
   kubeconfig: string;
-  bundle: string;
+  crds: string;
+  rbac: string;
   env: Record<string, string>;
   signal: AbortSignal;
   timeoutMs: number;
 }): Promise<void> {
   const base = ['--kubeconfig', o.kubeconfig];
+  const run = { env: o.env, extendEnv: false, signal: o.signal };
   await runCommand(
     o.kubectl,
     [
@@ -20,14 +26,11 @@ export async function applyCrds(o: {
       '--validate=false',
       '--field-manager=vault-eso-lab',
       '-f',
-      o.bundle,
+      o.crds,
+      '-f',
+      o.rbac,
     ],
-    {
-      env: o.env,
-      extendEnv: false,
-      signal: o.signal,
-      timeoutMs: o.timeoutMs,
-    },
+    { ...run, timeoutMs: o.timeoutMs },
   );
   await runCommand(
     o.kubectl,
@@ -38,8 +41,8 @@ export async function applyCrds(o: {
       '--timeout',
       `${Math.round(o.timeoutMs / 1000)}s`,
       '-f',
-      o.bundle,
+      o.crds,
     ],
-    { env: o.env, extendEnv: false, signal: o.signal, timeoutMs: o.timeoutMs + 5000 },
+    { ...run, timeoutMs: o.timeoutMs + 5000 },
   );
 }

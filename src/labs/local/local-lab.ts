@@ -35,7 +35,8 @@ import { generatePki, randomToken } from './pki.ts';
 import { freePorts } from './ports.ts';
 import { httpCall } from '../http-call.ts';
 import { sealFaults } from '../vault-seal.ts';
-import { applyCrds } from './crds.ts';
+import { applyEsoManifests } from './crds.ts';
+import { ESO_NAMESPACE, ESO_RBAC_FILE, ESO_SERVICE_ACCOUNT } from '../../components/eso-chart.ts';
 import { reapStaleLabs, stopRecordedComponents } from './stale.ts';
 import {
   apiserverArgs,
@@ -169,6 +170,40 @@ function esoSpec(run: RunDir, env: NodeJS.ProcessEnv, port: number, kubeconfig: 
       return { done: r.status === 200, seen: `${r.status}` };
     },
   };
+}
+
+/** A year-long token for ESO's ServiceAccount (the lab lives far shorter; `up` labs may live for days). */
+async function serviceAccountToken(
+  server: string,
+  ca: string,
+  adminToken: string,
+  signal: AbortSignal,
+): Promise<string> {
+  const r = await httpCall(
+    `${server}/api/v1/namespaces/${ESO_NAMESPACE}/serviceaccounts/${ESO_SERVICE_ACCOUNT}/token`,
+    {
+      method: 'POST',
+      ca,
+      headers: { authorization: `Bearer ${adminToken}` },
+      body: JSON.stringify({
+        apiVersion: 'authentication.k8s.io/v1',
+        kind: 'TokenRequest',
+        spec: { expirationSeconds: 31_536_000 },
+      }),
+      signal,
+    },
+  );
+  const token =
+    r.status === 201 || r.status === 200
+      ? (JSON.parse(r.body) as { status?: { token?: string } }).status?.token
+      : undefined;
+  if (!token)
+    throw new ComponentStartError(
+      'eso',
+      `could not get a token for ServiceAccount ${ESO_NAMESPACE}/${ESO_SERVICE_ACCOUNT}: HTTP ${r.status}`,
+      {},
+    );
+  return token;
 }
 
 function countUnsealKeys(logFile: string): number {
@@ -337,14 +372,27 @@ export class LocalLab implements LabProvider {
       // collected as soon as their ExternalSecret goes).
       emit({ kind: 'lab.component.starting', component: 'eso-crds' });
       const t0 = performance.now();
-      await applyCrds({
+      await applyEsoManifests({
         kubectl: binaryPath(k8s, 'kubectl', env),
         kubeconfig: files.adminKubeconfig,
-        bundle: `${componentDir(components.eso, env)}/crds.yaml`,
+        crds: `${componentDir(components.eso, env)}/crds.yaml`,
+        rbac: ESO_RBAC_FILE,
         env: env0,
         signal,
         timeoutMs: READY_TIMEOUT_MS.crds,
       });
+      // ESO runs as the chart's ServiceAccount, with exactly the chart's RBAC: a token from the TokenRequest API.
+      const esoToken = await serviceAccountToken(server, pki.caCertPem, adminToken, signal);
+      secrets.add(esoToken);
+      run.writePrivate(
+        'eso.kubeconfig',
+        kubeconfigYaml({
+          server,
+          caPem: pki.caCertPem,
+          token: esoToken,
+          user: `${ESO_NAMESPACE}-${ESO_SERVICE_ACCOUNT}`,
+        }),
+      );
       emit({ kind: 'lab.component.ready', component: 'eso-crds', durationMs: performance.now() - t0 });
 
       // Ready when its health port answers and the service-account controller has done its work.
@@ -373,7 +421,7 @@ export class LocalLab implements LabProvider {
       await start(vaultSpec(run, env, ports.vault, vaultToken));
       await captureUnsealKey(run, keysBefore, signal);
 
-      await start(esoSpec(run, env, ports.esoHealth, files.adminKubeconfig));
+      await start(esoSpec(run, env, ports.esoHealth, run.file('eso.kubeconfig')));
 
       const vaultAddr = `http://127.0.0.1:${ports.vault}`;
       const connection: LabConnection = {
@@ -576,7 +624,7 @@ export class StartedLocalLab implements StartedLab {
       startVault: (signal) => this.startVault(signal),
       restartEso: async (signal) => {
         await stopComponent(this.record, 'eso');
-        const spec = esoSpec(this.run, this.env, this.port('eso'), this.connection.kubeconfigPath);
+        const spec = esoSpec(this.run, this.env, this.port('eso'), this.run.file('eso.kubeconfig'));
         await launch(this.run, this.record, spec, signal, (e) => this.emit(e));
       },
     };
