@@ -106,4 +106,18 @@ describe('lab lifecycle through the CLI', () => {
     expect(processesMentioning(env.VAULT_ESO_LAB_STATE_DIR!)).toEqual([]);
     expect(labsIn(env)).toEqual([]);
   });
+
+  it('a lab whose processes all died (a reboot) is cleared by the next up instead of being used', async () => {
+    const env = isolatedEnv();
+    expect((await cli(['up', '--provider', 'local'], env)).exitCode).toBe(0);
+    const s = JSON.parse((await cli(['status', '--json'], env)).stdout) as { components: { pid: number }[] };
+    for (const c of s.components) process.kill(-c.pid, 'SIGKILL');
+    const again = await cli(['up', '--provider', 'local'], env);
+    expect(again.exitCode, again.stderr).toBe(0);
+    expect(again.stderr).toContain("clearing lab 'default': none of its processes runs any more");
+    expect(again.stderr).not.toContain('already running');
+    expect((await cli(['status'], env)).exitCode).toBe(0);
+    expect((await cli(['down'], env)).exitCode).toBe(0);
+    expect(processesMentioning(env.VAULT_ESO_LAB_STATE_DIR!)).toEqual([]);
+  });
 });

@@ -8,17 +8,27 @@ import { listRunDirs, type LabRecord } from '../run-dir.ts';
 
 export async function stopRecordedComponents(record: LabRecord): Promise<void> {
   for (const c of [...record.components].reverse()) {
-    if (c.pid === undefined || !isAlive(c.pid)) continue;
-    const exe = processExecutable(c.pid);
-    if (c.exe && exe && exe !== c.exe) continue; // pid reused by something else
-    await stopProcessGroup(c.pid, 5000);
+    if (!runs(c)) continue; // gone, or the pid now belongs to something else
+    await stopProcessGroup(c.pid!, 5000);
   }
 }
 
+/** A recorded component still runs its recorded executable. */
+function runs(c: LabRecord['components'][number]): boolean {
+  if (c.pid === undefined || !isAlive(c.pid)) return false;
+  const exe = processExecutable(c.pid);
+  return !(c.exe && exe && exe !== c.exe);
+}
+
+/**
+ * A lab nobody will stop any more: its owning harness is gone, or (a local lab handed off by `up`) none of its
+ * processes runs any longer — after a reboot, or when they were killed by hand.
+ */
 export function isStale(record: LabRecord | undefined): boolean {
   if (!record) return true;
-  if (record.ownerPid === null) return false; // handed off by `up`: alive until `down`
-  return !isAlive(record.ownerPid);
+  if (record.ownerPid !== null) return !isAlive(record.ownerPid);
+  if (record.provider !== 'local' || record.components.length === 0) return false;
+  return !record.components.some(runs);
 }
 
 /** Stop and remove every stale local lab; returns the ids reaped. */
@@ -31,7 +41,11 @@ export async function reapStaleLabs(
     if (record && record.provider !== 'local') continue;
     if (!isStale(record)) continue;
     if (record) {
-      say(`stopping leftovers of lab '${record.id}' (its harness, pid ${record.ownerPid}, is gone)`);
+      say(
+        record.ownerPid === null
+          ? `clearing lab '${record.id}': none of its processes runs any more`
+          : `stopping leftovers of lab '${record.id}' (its harness, pid ${record.ownerPid}, is gone)`,
+      );
       await stopRecordedComponents(record);
     }
     dir.remove();
