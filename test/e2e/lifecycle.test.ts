@@ -2,7 +2,10 @@
  * `up` / `status` / `env` / `down` through the real CLI, Ctrl-C during `up`, and a harness killed with SIGKILL.
  */
 import { describe, expect, it } from 'vitest';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { binaryPath, componentDir, inspectCache } from '../../src/components/cache.ts';
+import { components } from '../../src/components/versions.ts';
 import { join } from 'node:path';
 import { cli, cliProcess } from './cli.ts';
 import { isAlive } from '../../src/process/command.ts';
@@ -119,5 +122,31 @@ describe('lab lifecycle through the CLI', () => {
     expect((await cli(['status'], env)).exitCode).toBe(0);
     expect((await cli(['down'], env)).exitCode).toBe(0);
     expect(processesMentioning(env.VAULT_ESO_LAB_STATE_DIR!)).toEqual([]);
+  });
+
+  it('a component that fails to start: what started is stopped, its log tail is shown, exit 1', async () => {
+    // A cache where every component is the real binary except OpenBao, which is a script that fails like a
+    // misconfigured server would.
+    const env = isolatedEnv();
+    const cache = mkdtempSync(join(tmpdir(), 'vel-cache-'));
+    for (const c of inspectCache()) {
+      const dir = componentDir(c.pin, { XDG_CACHE_HOME: cache });
+      mkdirSync(dir, { recursive: true });
+      for (const f of readdirSync(c.dir)) symlinkSync(join(c.dir, f), join(dir, f));
+    }
+    const bao = binaryPath(components.openbao, 'bao', { XDG_CACHE_HOME: cache });
+    rmSync(bao);
+    writeFileSync(
+      bao,
+      '#!/bin/sh\necho "Error initializing listener: simulated failure for the test" >&2\nexit 1\n',
+      { mode: 0o755 },
+    );
+    const up = await cli(['up', '--provider', 'local'], { ...env, XDG_CACHE_HOME: cache });
+    expect(up.exitCode).toBe(1);
+    expect(up.stderr).toMatch(/openbao: exited with code 1 before it was ready/);
+    expect(up.stderr).toContain('simulated failure for the test');
+    expect(up.stderr).toMatch(/stopped kube-apiserver/);
+    expect(processesMentioning(env.VAULT_ESO_LAB_STATE_DIR!)).toEqual([]);
+    expect(labsIn(env)).toEqual([]);
   });
 });

@@ -97,12 +97,15 @@ async function launch(
   ];
   run.writeRecord(record);
   const t0 = performance.now();
+  let exited: string | undefined;
   try {
     await waitFor(
       async () => {
         if (d.hasExited()) {
+          // Fail fast: a component that exited will not become ready.
           const ex = await d.exited;
-          throw new Error(`exited with ${ex.signal ?? `code ${ex.code}`}`);
+          exited = `exited with ${ex.signal ?? `code ${ex.code}`} before it was ready`;
+          return { done: true, value: undefined };
         }
         const r = await spec.probe(signal);
         return r.done ? { done: true, value: undefined } : { done: false, seen: r.seen };
@@ -118,6 +121,7 @@ async function launch(
       { cause: e },
     );
   }
+  if (exited) throw new ComponentStartError(spec.name, exited, { logFile, logTail: readTail(logFile) });
   emit({
     kind: 'lab.component.ready',
     component: spec.name,
