@@ -2,7 +2,7 @@
  * `bench startup` and `bench rotate`: the speed targets, measured on the real local lab, printed as JSON.
  * Timing goals live here, not in tests.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ExitCode, UsageError, WaitTimeoutError } from '../../errors.ts';
@@ -24,6 +24,8 @@ import { scenariosDir } from './scenario.ts';
 export const STARTUP_GOAL_MS = 8_000;
 export const ROTATE_WALL_GOAL_MS = 25_000;
 export const WATCH_DETECTION_GOAL_MS = 50;
+/** The whole lab fits comfortably next to a developer's editor and browser on a small machine. */
+export const MEMORY_GOAL_MIB = 1024;
 
 export function median(xs: readonly number[]): number {
   if (xs.length === 0) return NaN;
@@ -53,10 +55,24 @@ async function startupRun(env: NodeJS.ProcessEnv, signal: AbortSignal) {
     name: ephemeralLabName(),
   });
   const totalMs = performance.now() - t0;
+  // Memory right after ready, then again once ESO has settled.
+  await sleep(2000, signal);
+  const rssMiB: Record<string, number> = {};
+  for (const c of await lab.status(signal)) if (c.pid) rssMiB[c.name] = Math.round(rssBytes(c.pid) / 2 ** 20);
   await lab.stop();
   const components: Record<string, number> = {};
   for (const e of events) if (e.kind === 'lab.component.ready') components[e.component] = round(e.durationMs);
-  return { totalMs: round(totalMs), components };
+  return { totalMs: round(totalMs), components, rssMiB };
+}
+
+/** Resident memory of a process (VmRSS), 0 when unreadable. */
+export function rssBytes(pid: number): number {
+  try {
+    const m = /^VmRSS:\s+(\d+)\s+kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) * 1024 : 0;
+  } catch {
+    return 0;
+  }
 }
 
 async function benchStartup(
@@ -65,7 +81,8 @@ async function benchStartup(
   runs: number,
   progress: (m: string) => void,
 ) {
-  const runsOut: { totalMs: number; components: Record<string, number> }[] = [];
+  const runsOut: { totalMs: number; components: Record<string, number>; rssMiB: Record<string, number> }[] =
+    [];
   for (let i = 0; i < runs; i++) {
     const r = await startupRun(env, signal);
     progress(`startup run ${i + 1}/${runs}: ${r.totalMs} ms`);
@@ -73,6 +90,11 @@ async function benchStartup(
   }
   const names = Object.keys(runsOut[0]?.components ?? {});
   const medianMs = round(median(runsOut.map((r) => r.totalMs)));
+  const procs = Object.keys(runsOut[0]?.rssMiB ?? {});
+  const rssMedian = Object.fromEntries(
+    procs.map((n) => [n, round(median(runsOut.map((r) => r.rssMiB[n] ?? NaN)))]),
+  );
+  const rssTotal = Object.values(rssMedian).reduce((a, b) => a + b, 0);
   return {
     benchmark: 'startup',
     description: 'time from up to all-ready with cached binaries (local provider)',
@@ -84,6 +106,13 @@ async function benchStartup(
     samplesMs: runsOut.map((r) => r.totalMs),
     goalMs: STARTUP_GOAL_MS,
     met: medianMs <= STARTUP_GOAL_MS,
+    memory: {
+      description: 'resident memory (VmRSS) of each lab process 2 s after ready, median over runs',
+      perProcessMiB: rssMedian,
+      totalMiB: rssTotal,
+      goalTotalMiB: MEMORY_GOAL_MIB,
+      met: rssTotal <= MEMORY_GOAL_MIB,
+    },
   };
 }
 
@@ -211,7 +240,8 @@ export const benchCommand: Command = {
   name: 'bench',
   summary: 'measure startup and rotation latency on the local lab (JSON output)',
   usage: 'bench <startup|rotate> [--runs N] [--json]',
-  details: `startup: median of N (default 5) local lab starts with cached components; goal <= ${STARTUP_GOAL_MS} ms.
+  details: `startup: median of N (default 5) local lab starts with cached components; goal <= ${STARTUP_GOAL_MS} ms;
+  and the lab's resident memory per process; goal <= ${MEMORY_GOAL_MIB} MiB in all.
 rotate: the rotate scenario from nothing (goal <= ${ROTATE_WALL_GOAL_MS} ms) and the watch's detection delay vs a 1 s poller (goal <= ${WATCH_DETECTION_GOAL_MS} ms).`,
   options: { runs: { type: 'string', description: 'startup: number of runs (default 5)', valueName: 'n' } },
   allowPositionals: true,
