@@ -26,9 +26,23 @@ export function formatLabEvent(e: LabEvent): string | undefined {
   }
 }
 
+/**
+ * Lab events as progress lines on stderr. On a terminal, a long build's periodic "building …" updates rewrite one
+ * line instead of scrolling; elsewhere (CI, pipes) each is a plain line.
+ */
 export function labProgress(out: Output): (e: LabEvent) => void {
+  let open = false;
   return (e) => {
     const line = formatLabEvent(e);
-    if (line) out.info(secrets.redact(`${paint(out, 'dim', '·')} ${line}`));
+    if (!line) return;
+    const text = secrets.redact(`${paint(out, 'dim', '·')} ${line}`);
+    if (out.interactive && e.kind === 'lab.component.building') {
+      out.stderr.write(`\r\u001b[2K${text}`);
+      open = true;
+      return;
+    }
+    if (open) out.stderr.write('\r\u001b[2K');
+    open = false;
+    out.info(text);
   };
 }
