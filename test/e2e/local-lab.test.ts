@@ -27,6 +27,19 @@ afterAll(async () => {
   await lab?.stop();
 });
 
+/** A namespace with a ServiceAccount that Vault (outside the cluster) may review tokens for. */
+const serviceAccountWithTokenReview = async (ns: string, sa: string) => {
+  await core.createNamespace({ body: { metadata: { name: ns } } });
+  await core.createNamespacedServiceAccount({ namespace: ns, body: { metadata: { name: sa } } });
+  await kc.makeApiClient(RbacAuthorizationV1Api).createClusterRoleBinding({
+    body: {
+      metadata: { name: `${ns}-auth-delegator` },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'system:auth-delegator' },
+      subjects: [{ kind: 'ServiceAccount', name: sa, namespace: ns }],
+    },
+  });
+};
+
 const waitUntil = async (what: string, check: () => Promise<boolean>, timeoutMs = 30_000) => {
   const end = Date.now() + timeoutMs;
   while (Date.now() < end) {
@@ -126,20 +139,7 @@ describe('local lab', () => {
 
   it('TokenRequest JWTs log in through OpenBao Kubernetes auth only for the bound role', async () => {
     const ns = `auth-${Date.now()}`;
-    await core.createNamespace({ body: { metadata: { name: ns } } });
-    await core.createNamespacedServiceAccount({ namespace: ns, body: { metadata: { name: 'app-sa' } } });
-    const rbac = kc.makeApiClient(RbacAuthorizationV1Api);
-    await rbac.createClusterRoleBinding({
-      body: {
-        metadata: { name: `${ns}-auth-delegator` },
-        roleRef: {
-          apiGroup: 'rbac.authorization.k8s.io',
-          kind: 'ClusterRole',
-          name: 'system:auth-delegator',
-        },
-        subjects: [{ kind: 'ServiceAccount', name: 'app-sa', namespace: ns }],
-      },
-    });
+    await serviceAccountWithTokenReview(ns, 'app-sa');
     const tr = await core.createNamespacedServiceAccountToken({
       name: 'app-sa',
       namespace: ns,
@@ -194,20 +194,7 @@ describe('local lab', () => {
   it('ESO syncs a SecretStore + ExternalSecret from OpenBao, and GC removes the Secret with its owner', async () => {
     const ns = `eso-${Date.now()}`;
     const { address, token } = lab.connection.vault;
-    await core.createNamespace({ body: { metadata: { name: ns } } });
-    await core.createNamespacedServiceAccount({ namespace: ns, body: { metadata: { name: 'sync-sa' } } });
-    const rbac = kc.makeApiClient(RbacAuthorizationV1Api);
-    await rbac.createClusterRoleBinding({
-      body: {
-        metadata: { name: `${ns}-auth-delegator` },
-        roleRef: {
-          apiGroup: 'rbac.authorization.k8s.io',
-          kind: 'ClusterRole',
-          name: 'system:auth-delegator',
-        },
-        subjects: [{ kind: 'ServiceAccount', name: 'sync-sa', namespace: ns }],
-      },
-    });
+    await serviceAccountWithTokenReview(ns, 'sync-sa');
     await vaultFetch(address, token, 'sys/auth/kubernetes', { body: { type: 'kubernetes' } }); // may exist already
     await vaultFetch(address, token, 'auth/kubernetes/config', {
       body: {

@@ -21,10 +21,10 @@ import type {
   LabFaults,
   LabProvider,
   StartOptions,
-  StartedLab,
 } from '../lab-provider.ts';
 import { RunDir, type LabRecord } from '../run-dir.ts';
 import { httpCall, type HttpResponse } from '../http-call.ts';
+import { RecordedLab } from '../recorded-lab.ts';
 
 /** ESO's CRDs a scenario needs. */
 export const REQUIRED_CRDS = ['secretstores.external-secrets.io', 'externalsecrets.external-secrets.io'];
@@ -196,27 +196,18 @@ export interface Leftovers {
   kvPaths: string[];
 }
 
-export class StartedExistingLab implements StartedLab {
+export class StartedExistingLab extends RecordedLab {
   readonly provider = 'existing' as const;
-  readonly id: string;
-  readonly runDir: string;
-  readonly connection: LabConnection;
-  readonly versions: Record<string, string>;
   readonly faults: LabFaults;
-  private stopped = false;
 
   constructor(
-    private readonly run: RunDir,
-    private readonly record: LabRecord,
+    run: RunDir,
+    record: LabRecord,
     private readonly emit: (e: LabEvent) => void = () => {},
     private readonly keep = false,
   ) {
     if (!record.connection) throw new LabError('E_LAB_STATE', `lab ${record.id} has no connection recorded`);
-    this.id = record.id;
-    this.runDir = run.path;
-    this.connection = record.connection;
-    this.versions = record.versions;
-    secrets.add(this.connection.vault.token);
+    super(run, record, record.connection);
     const refuse = (what: string) => () =>
       Promise.reject(
         new LabError('E_FAULT_UNSUPPORTED', `${what} is not done on an existing cluster (it is shared)`, {
@@ -234,11 +225,6 @@ export class StartedExistingLab implements StartedLab {
 
   static attach(run: RunDir, record: LabRecord): StartedExistingLab {
     return new StartedExistingLab(run, record);
-  }
-
-  detach(): void {
-    this.record.ownerPid = null;
-    this.run.writeRecord(this.record);
   }
 
   private kube(): KubeClients {
@@ -363,9 +349,5 @@ export class StartedExistingLab implements StartedLab {
       this.run.remove();
     }
     this.emit({ kind: 'lab.stopped', labId: this.id });
-  }
-
-  async [Symbol.asyncDispose](): Promise<void> {
-    await this.stop();
   }
 }

@@ -20,7 +20,6 @@ import type {
   LabFaults,
   LabProvider,
   StartOptions,
-  StartedLab,
 } from '../lab-provider.ts';
 import { RunDir, type LabRecord } from '../run-dir.ts';
 import { httpCall, type HttpOptions, type HttpResponse } from '../http-call.ts';
@@ -50,6 +49,7 @@ import {
   type VaultPlacement,
 } from './kind-spec.ts';
 import { resolveKindTools } from './tools.ts';
+import { RecordedLab } from '../recorded-lab.ts';
 
 export const KIND_TIMEOUTS = {
   vault: 180_000,
@@ -449,29 +449,20 @@ interface KindInternals {
 }
 
 /** A running kind lab: started here (owns the cleanup) or attached from its run directory (`down`, `status`). */
-export class StartedKindLab implements StartedLab {
+export class StartedKindLab extends RecordedLab {
   readonly provider = 'kind' as const;
-  readonly id: string;
-  readonly runDir: string;
-  readonly connection: LabConnection;
-  readonly versions: Record<string, string>;
   readonly faults: LabFaults;
-  private stopped = false;
   private readonly shell: KindShell;
   private readonly http: (url: string, o?: HttpOptions) => Promise<HttpResponse>;
   private readonly timeouts: typeof KIND_TIMEOUTS;
 
   constructor(
-    private readonly run: RunDir,
-    private readonly record: LabRecord,
+    run: RunDir,
+    record: LabRecord,
     private readonly internals: KindInternals | undefined,
     env: NodeJS.ProcessEnv = process.env,
   ) {
-    this.id = record.id;
-    this.runDir = run.path;
-    this.connection = record.connection ?? placeholderConnection(record);
-    this.versions = record.versions;
-    if (this.connection.vault.token) secrets.add(this.connection.vault.token);
+    super(run, record, record.connection ?? placeholderConnection(record), internals?.cleanup);
     this.shell = internals?.shell ?? new RealShell(resolveKindTools(env, ['docker', 'kind', 'kubectl']), env);
     this.http = internals?.http ?? httpCall;
     this.timeouts = internals?.timeouts ?? KIND_TIMEOUTS;
@@ -492,13 +483,6 @@ export class StartedKindLab implements StartedLab {
 
   private kubectl(args: string[], signal: AbortSignal, reject = true) {
     return this.shell.run('kubectl', kubectlArgs(this.target, ...args), { signal, reject });
-  }
-
-  /** Hand the cluster over to `down` (used by `up`). */
-  detach(): void {
-    this.record.ownerPid = null;
-    this.run.writeRecord(this.record);
-    this.internals?.cleanup.release();
   }
 
   async esoLogTail(lines = 40): Promise<string> {
@@ -578,10 +562,6 @@ export class StartedKindLab implements StartedLab {
       }
     }
     this.internals?.emit({ kind: 'lab.stopped', labId: this.id });
-  }
-
-  async [Symbol.asyncDispose](): Promise<void> {
-    await this.stop();
   }
 
   private async waitVault(signal: AbortSignal, want: (status: number) => boolean, what: string) {

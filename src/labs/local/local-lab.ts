@@ -28,9 +28,9 @@ import type {
   LabFaults,
   LabProvider,
   StartOptions,
-  StartedLab,
 } from '../lab-provider.ts';
 import { RunDir, type LabRecord } from '../run-dir.ts';
+import { RecordedLab } from '../recorded-lab.ts';
 import { generatePki, randomToken } from './pki.ts';
 import { freePorts } from './ports.ts';
 import { httpCall } from '../http-call.ts';
@@ -505,40 +505,24 @@ interface Ownership {
  * A running local lab. Created by LocalLab.start() (owns the processes), or by `attach()` from a run directory
  * written by another process (`status`, `down`, a scenario reusing a lab that `up` started).
  */
-export class StartedLocalLab implements StartedLab {
+export class StartedLocalLab extends RecordedLab {
   readonly provider = 'local' as const;
-  readonly id: string;
-  readonly runDir: string;
-  readonly connection: LabConnection;
-  readonly versions: Record<string, string>;
   readonly faults: LabFaults;
-  private stopped = false;
 
   constructor(
-    private readonly run: RunDir,
-    private readonly record: LabRecord,
+    run: RunDir,
+    record: LabRecord,
     private readonly env: NodeJS.ProcessEnv,
     private readonly owned: Ownership | undefined,
   ) {
     if (!record.connection)
       throw new LabError('E_LAB_STATE', `lab ${record.id} has no connection recorded (still starting?)`);
-    this.id = record.id;
-    this.runDir = run.path;
-    this.connection = record.connection;
-    this.versions = record.versions;
-    secrets.add(this.connection.vault.token);
+    super(run, record, record.connection, owned?.cleanup);
     this.faults = this.makeFaults();
   }
 
   static attach(run: RunDir, record: LabRecord, env: NodeJS.ProcessEnv = process.env): StartedLocalLab {
     return new StartedLocalLab(run, record, env, undefined);
-  }
-
-  /** Hand the processes over: this process no longer owns them (used by `up`). */
-  detach(): void {
-    this.record.ownerPid = null;
-    this.run.writeRecord(this.record);
-    this.owned?.cleanup.release();
   }
 
   async esoLogTail(lines = 40): Promise<string> {
@@ -591,10 +575,6 @@ export class StartedLocalLab implements StartedLab {
       if (!keep) this.run.remove();
     }
     this.owned?.emit({ kind: 'lab.stopped', labId: this.id });
-  }
-
-  async [Symbol.asyncDispose](): Promise<void> {
-    await this.stop();
   }
 
   private port(name: string): number {
