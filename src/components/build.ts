@@ -94,7 +94,7 @@ async function buildComponent(
       5000,
     );
     try {
-      const goEnv = buildEnv(env);
+      const goEnv = buildEnv(env, pin);
       emit({ kind: 'lab.component.building', component: pin.name, step: currentStep, elapsedMs: 0 });
       await runGo(go, ['mod', 'download'], pin, goEnv, logFile, signal);
       for (const b of pin.binaries) {
@@ -137,10 +137,10 @@ async function buildComponent(
   }
 }
 
-function buildEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+function buildEnv(env: NodeJS.ProcessEnv, pin: ComponentPin): NodeJS.ProcessEnv {
   const e: NodeJS.ProcessEnv = {
     ...env,
-    CGO_ENABLED: '0',
+    CGO_ENABLED: pin.cgo ? '1' : '0',
     GO111MODULE: 'on',
     GOFLAGS: '-mod=readonly -buildvcs=false',
   };

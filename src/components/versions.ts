@@ -4,7 +4,17 @@
  * src/components/go/NOTES.md records why each version was chosen and what newer ones failed.
  */
 
-export type ComponentName = 'etcd' | 'kubernetes' | 'openbao' | 'eso' | 'helm' | 'kind';
+export type ComponentName =
+  | 'etcd'
+  | 'kubernetes'
+  | 'openbao'
+  | 'eso'
+  | 'containerd'
+  | 'runc'
+  | 'cni-plugins'
+  | 'node-images'
+  | 'helm'
+  | 'kind';
 
 export interface BinarySpec {
   /** File name in the cache directory. */
@@ -23,6 +33,10 @@ export interface ComponentPin {
   binaries: readonly BinarySpec[];
   /** Go build tags. */
   tags?: readonly string[];
+  /** Build with cgo (runc's nsenter is C); everything else is CGO_ENABLED=0. */
+  cgo?: boolean;
+  /** Part of the lab's node (kubelet side): the lab still runs without it, with no node. */
+  node?: boolean;
   /** -ldflags -X stamps. */
   ldflags?: readonly string[];
   /** Files copied out of a module into the component's cache dir (e.g. ESO's CRD bundle). */
@@ -54,8 +68,10 @@ export const components: Record<ComponentName, ComponentPin> = {
       { name: 'kube-apiserver', pkg: 'k8s.io/kubernetes/cmd/kube-apiserver' },
       { name: 'kube-controller-manager', pkg: 'k8s.io/kubernetes/cmd/kube-controller-manager' },
       { name: 'kubectl', pkg: 'k8s.io/kubernetes/cmd/kubectl' },
+      { name: 'kube-scheduler', pkg: 'k8s.io/kubernetes/cmd/kube-scheduler' },
+      { name: 'kubelet', pkg: 'k8s.io/kubernetes/cmd/kubelet' },
     ],
-    description: 'kube-apiserver, kube-controller-manager and kubectl',
+    description: 'kube-apiserver, kube-controller-manager, kube-scheduler, kubelet and kubectl',
   },
   openbao: {
     name: 'openbao',
@@ -90,6 +106,71 @@ export const components: Record<ComponentName, ComponentPin> = {
       },
     ],
     description: 'External Secrets Operator controller',
+  },
+  containerd: {
+    name: 'containerd',
+    version: 'v2.4.2',
+    module: 'github.com/containerd/containerd/v2',
+    moduleVersion: 'v2.4.2',
+    tags: ['no_btrfs', 'no_devmapper', 'no_zfs'],
+    ldflags: [
+      '-s',
+      '-w',
+      '-X github.com/containerd/containerd/v2/version.Version=v2.4.2',
+      '-X github.com/containerd/containerd/v2/version.Package=github.com/containerd/containerd/v2',
+    ],
+    binaries: [
+      { name: 'containerd', pkg: 'github.com/containerd/containerd/v2/cmd/containerd' },
+      {
+        name: 'containerd-shim-runc-v2',
+        pkg: 'github.com/containerd/containerd/v2/cmd/containerd-shim-runc-v2',
+      },
+      { name: 'ctr', pkg: 'github.com/containerd/containerd/v2/cmd/ctr' },
+    ],
+    description: "containerd, the node's container runtime (CRI), with its runc shim and ctr",
+    node: true,
+  },
+  runc: {
+    name: 'runc',
+    version: 'v1.5.3',
+    module: 'github.com/opencontainers/runc',
+    moduleVersion: 'v1.5.3',
+    // Without seccomp support every pod sandbox fails ("seccomp: config provided but seccomp not supported").
+    tags: ['seccomp'],
+    cgo: true,
+    ldflags: ['-s', '-w', '-X main.version=1.5.3'],
+    binaries: [{ name: 'runc', pkg: 'github.com/opencontainers/runc' }],
+    description: 'runc, the OCI runtime containerd starts containers with (cgo + libseccomp)',
+    node: true,
+  },
+  'cni-plugins': {
+    name: 'cni-plugins',
+    version: 'v1.10.0',
+    module: 'github.com/containernetworking/plugins',
+    moduleVersion: 'v1.10.0',
+    ldflags: ['-s', '-w'],
+    binaries: [
+      { name: 'bridge', pkg: 'github.com/containernetworking/plugins/plugins/main/bridge' },
+      { name: 'host-local', pkg: 'github.com/containernetworking/plugins/plugins/ipam/host-local' },
+      { name: 'loopback', pkg: 'github.com/containernetworking/plugins/plugins/main/loopback' },
+    ],
+    description: 'CNI plugins for the pod network (bridge, host-local, loopback)',
+    node: true,
+  },
+  'node-images': {
+    name: 'node-images',
+    // Bump with any change under src/components/go/node-images/ (the image tags carry it).
+    version: 'v1',
+    module: 'vault-eso-lab/components/node-images',
+    moduleVersion: '(this repository)',
+    ldflags: ['-s', '-w'],
+    binaries: [
+      { name: 'pause', pkg: './cmd/pause' },
+      { name: 'consumer', pkg: './cmd/consumer' },
+    ],
+    description:
+      "the node's images, built from this repository's Go sources: pause (pod sandbox) and consumer",
+    node: true,
   },
   helm: {
     name: 'helm',
@@ -126,7 +207,19 @@ function versionStamp(gitVersion: string, buildDate: string): string[] {
 }
 
 /** The local lab's components, built by default (`vault-eso-lab build`). */
-export const componentOrder: readonly ComponentName[] = ['etcd', 'kubernetes', 'openbao', 'eso'];
+export const componentOrder: readonly ComponentName[] = [
+  'etcd',
+  'kubernetes',
+  'openbao',
+  'eso',
+  'containerd',
+  'runc',
+  'cni-plugins',
+  'node-images',
+];
+
+/** The components only the node needs. */
+export const nodeComponents: readonly ComponentName[] = componentOrder.filter((n) => components[n].node);
 
 /** Tools built only when named (`vault-eso-lab build helm kind`): the kind provider's CLIs. */
 export const optionalComponents: readonly ComponentName[] = ['helm', 'kind'];
