@@ -147,7 +147,7 @@ export class LocalLab implements LabProvider {
       });
     const start = async (spec: ComponentSpec) => {
       deferStop(spec.name);
-      await reservation.release(...(spec.port !== undefined ? [spec.port] : []));
+      await reservation.release(...(spec.port !== undefined ? [spec.port] : []), ...(spec.otherPorts ?? []));
       await launch(run, record, spec, s, emit);
     };
     const reservation = await PortReservation.reserve(9);
