@@ -71,7 +71,10 @@ export async function applyEsoManifests(o: {
       'application/apply-patch+yaml',
     );
     if (r.status !== 200 && r.status !== 201)
-      throw new LabError('E_CRDS', `applying ${obj.kind} ${obj.metadata.name}: HTTP ${r.status} ${r.body.slice(0, 300)}`);
+      throw new LabError(
+        'E_CRDS',
+        `applying ${obj.kind} ${obj.metadata.name}: HTTP ${r.status} ${r.body.slice(0, 300)}`,
+      );
   };
   // The namespace first (its ServiceAccount and Role need it); everything else at once.
   const namespaces = rbac.filter((x) => x.kind === 'Namespace');
@@ -93,7 +96,10 @@ export async function applyEsoManifests(o: {
       );
       return pending.length === 0
         ? { done: true, value: undefined }
-        : { done: false, seen: `not Established yet: ${pending.slice(0, 3).join(', ')}${pending.length > 3 ? ', …' : ''}` };
+        : {
+            done: false,
+            seen: `not Established yet: ${pending.slice(0, 3).join(', ')}${pending.length > 3 ? ', …' : ''}`,
+          };
     },
     { what: "ESO's CRDs to be Established", timeoutMs: o.timeoutMs, intervalMs: 50, signal: o.signal },
   );
