@@ -88,6 +88,8 @@ export interface StartOptions {
   name: string;
   /** Leave the run directory behind on stop. */
   keep?: boolean;
+  /** Encrypt Secrets at rest in etcd (local lab: an EncryptionConfiguration with a random aescbc key). */
+  encryptSecrets?: boolean;
 }
 
 export interface LabProvider {

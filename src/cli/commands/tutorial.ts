@@ -19,7 +19,7 @@ import { transcriptJson, type Transcript } from '../../tutorial/transcript.ts';
 import { SEED_ENV } from '../../tutorial/values.ts';
 import { TutorialCleanup, runWalkthrough } from '../../tutorial/walkthrough.ts';
 import { boolOption, stringOption, type Command } from '../command.ts';
-import { kindExistingOptions } from './lab-commands.ts';
+import { kindExistingOptions, labStartOptions } from './lab-commands.ts';
 
 export const DEFAULT_MARKDOWN = join(repoRoot, 'docs', 'tutorial.md');
 
@@ -49,6 +49,7 @@ export const tutorialCommand: Command = {
       description: 'keep what the tutorial created (and an ephemeral lab) for exploring',
     },
     ...kindExistingOptions,
+    ...labStartOptions,
   },
   allowPositionals: true,
   async run({ values, positionals, out, env, signal, cwd }) {

@@ -48,6 +48,7 @@ import {
 } from './component-specs.ts';
 import { esoArgs, esoEnv, vaultArgs, vaultEnv } from './vault-eso-specs.ts';
 import { kubeconfigYaml } from './kubeconfig.ts';
+import { ENCRYPTION_PROVIDER, writeEncryptionConfig } from './encryption-at-rest.ts';
 
 const READY_TIMEOUT_MS = {
   etcd: 20_000,
@@ -315,6 +316,11 @@ export class LocalLab implements LabProvider {
         apiserverCertDir: run.file('apiserver-certs'),
         kcmCertDir: run.file('kcm-certs'),
       };
+      if (options.encryptSecrets) {
+        files.encryptionConfig = writeEncryptionConfig(run);
+        record.extra = { ...record.extra, encryptSecrets: ENCRYPTION_PROVIDER };
+        run.writeRecord(record);
+      }
       const [etcdClient, etcdPeer, apiserver, kcm, vault, esoHealth] = await freePorts(6);
       const ports: LabPorts = {
         etcdClient: etcdClient!,
