@@ -89,6 +89,32 @@ export function describeAtRest(value: Buffer, needle: string): AtRest {
   return { format: 'unknown', header: '', ...found };
 }
 
+export type AtRestExpectation = 'plain' | 'encrypted';
+
+/** Whether what was read matches the expectation; undefined when it does, else what is wrong. */
+export function atRestMismatch(expected: AtRestExpectation, seen: AtRest): string | undefined {
+  if (expected === 'plain') {
+    if (seen.format === 'encrypted')
+      return `expected the value in plain form, but the entry is encrypted (${seen.header})`;
+    if (seen.offset === undefined)
+      return `expected the value in plain form, but it is not in the stored bytes`;
+    return undefined;
+  }
+  if (seen.format !== 'encrypted')
+    return `expected an encryption envelope, but the entry is stored as ${seen.header || 'unknown bytes'}${seen.offset === undefined ? '' : `, the value in it as it is at byte ${seen.offset}`}`;
+  if (seen.offset !== undefined)
+    return `the entry is an envelope, yet the value is in it as it is at byte ${seen.offset}`;
+  return undefined;
+}
+
+export function describeSeen(seen: AtRest, valueHash: string): string {
+  const where =
+    seen.offset === undefined
+      ? `the value (sha256:${valueHash}) is not in the stored bytes`
+      : `the value (sha256:${valueHash}) is in the stored bytes as it is, at byte ${seen.offset}`;
+  return `stored as ${seen.format === 'encrypted' ? `an ${seen.provider} envelope (${seen.header})` : seen.header}; ${where}`;
+}
+
 function post(
   ep: EtcdEndpoint,
   path: string,

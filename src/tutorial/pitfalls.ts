@@ -94,3 +94,19 @@ export function fixContinuations(script: string): string {
   });
   return out.join('\n');
 }
+
+/**
+ * The smallest fix that keeps the author's comments: each `# comment` that broke a continuation moves onto a line
+ * of its own above the command, so the backslash is the last character of its line. Only those lines change.
+ */
+export function moveCommentsAbove(script: string): string {
+  const issues = new Map(findContinuationIssues(script).map((i) => [i.line, i]));
+  const comments: string[] = [];
+  const body = script.split('\n').map((line, idx) => {
+    if (issues.get(idx + 1)?.problem !== 'comment-after-backslash') return line;
+    const m = /\\[ \t]+(#.*?)\s*$/.exec(line);
+    if (m?.[1]) comments.push(m[1]);
+    return line.replace(/\\[ \t]+#.*$/, '\\');
+  });
+  return [...comments, ...body].join('\n');
+}

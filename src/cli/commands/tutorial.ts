@@ -103,7 +103,7 @@ export const tutorialCommand: Command = {
     const cleanup = new TutorialCleanup(print, out);
     try {
       const seed = env[SEED_ENV];
-      session = openSession(lab.connection, { env, signal, ...(seed ? { seed } : {}) });
+      session = openSession(lab, { env, signal, ...(seed ? { seed } : {}) });
       const { ctx, rt } = session;
       transcript = await runWalkthrough({
         intro: introBlocks(ctx),

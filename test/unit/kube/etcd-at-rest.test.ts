@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { describeAtRest } from '../../../../src/kube/etcd-reader.ts';
-import { atRestMismatch, describeSeen } from '../../../../src/scenario/operations/assert-etcd.ts';
+import { atRestMismatch, describeAtRest, describeSeen } from '../../../src/kube/etcd-reader.ts';
 
 const value = 'Zq3-generated-password-xy';
 const plain = describeAtRest(
@@ -13,7 +12,7 @@ const envelope = describeAtRest(
 );
 const envelopeLeaking = describeAtRest(Buffer.from(`k8s:enc:aescbc:v1:key1:${value}`, 'latin1'), value);
 
-describe('assertEtcd expectations', () => {
+describe('at-rest expectations (assertEtcd, the tutorial)', () => {
   it('plain: holds when the value is in the stored bytes as it is', () => {
     expect(atRestMismatch('plain', plain)).toBeUndefined();
     expect(atRestMismatch('plain', envelope)).toMatch(/entry is encrypted \(k8s:enc:aescbc:v1:key1:\)/);
