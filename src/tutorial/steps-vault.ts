@@ -12,19 +12,13 @@ import { unresolvableName } from './in-cluster-names.ts';
 import { AUTH_CONFIG, AUTH_ENABLE, KV_PUT, POLICY_HCL, POLICY_WRITE, ROLE_WRITE } from './tutorial-text.ts';
 
 /** What `sh -x` showed for a script whose first command lost its continuation. */
-export function judgeBrokenContinuation(r: RunResult, command: string): ActionResult {
+export function judgeBrokenContinuation(r: RunResult): ActionResult {
   const out = traceOutput(r);
-  const gotSpace = out.includes(`+ vault write ${command} ' '`);
-  const exit0 = /exit status: 0\s*$/.test(r.stdout);
-  const verdict =
-    gotSpace && exit0
-      ? `→ vault was run with two arguments, \`${command}\` and a single space (the escaped blank), and refused it; every line after it ran as a shell variable assignment; the script still exited 0.`
-      : '→ the shell did not behave as described above here: see the trace';
-  return {
-    output: `${out}\n${verdict}`,
-    ok: r.exitCode === 0,
-    facts: { brokenContinuationShown: gotSpace && exit0 },
-  };
+  const shown = /invalid key\/value pair/.test(out) && /exit status: 0\s*$/.test(r.stdout);
+  const verdict = shown
+    ? '→ vault refused its arguments and failed; the line(s) after it ran as shell variable assignments, which succeed silently; so the script exited 0 and nothing was written to Vault.'
+    : '→ the shell did not behave as described below here: see the trace';
+  return { output: `${out}\n${verdict}`, ok: r.exitCode === 0, facts: { brokenContinuationShown: shown } };
 }
 
 /** The lab's `vault write auth/kubernetes/config` (Vault outside any pod). */
@@ -51,23 +45,24 @@ function continuationNote(script: string): Block {
   };
 }
 
-/** The two demonstrations for a broken command in `file`: the whole script traced, then each part alone. */
-function brokenCommandBlocks(file: string, command: string, restLines: string): Block[] {
+/** The demonstrations for a broken command in `file`: traced whole, its argv, then each part alone. */
+function brokenCommandBlocks(file: string, restLines: string): Block[] {
   const lines = restLines === '2' ? 'line 2' : `lines ${restLines.replace(',', '-')}`;
   return [
     {
       kind: 'text',
-      text: `Run exactly as printed (\`sh -x\` prints each command as the shell runs it, after a \`+\`):`,
+      text: 'Run exactly as printed (`sh -x` prints each command as the shell runs it, after a `+`):',
     },
+    shellAction(`sh -x ${file}; echo "exit status: $?"`, { judge: (r) => judgeBrokenContinuation(r) }),
     {
-      ...shellAction(`sh -x ${file}; echo "exit status: $?"`, {
-        judge: (r) => judgeBrokenContinuation(r, command),
-      }),
+      kind: 'text',
+      text: "What `vault` received: line 1 run with `vault` replaced by `printf '[%s]'`, which prints each argument it gets in brackets:",
     },
-    { kind: 'text', text: `The same lines one part at a time, as the shell splits them:` },
+    shellAction(`head -n 1 ${file} | sed 's/^vault /printf "[%s]" /' | sh; echo`),
+    { kind: 'text', text: 'The parts one at a time, as the shell splits them:' },
     shellAction(
       [
-        `head -n 1 ${file} | sh -x; echo "line 1 alone: exit status $?"`,
+        `head -n 1 ${file} | sh; echo "line 1 alone: exit status $?"`,
         `sed -n '${restLines}p' ${file} | sh -x; echo "${lines} alone: exit status $?"`,
       ].join('\n'),
       { judge: (r) => ({ output: traceOutput(r), ok: r.exitCode === 0 }) },
@@ -150,35 +145,34 @@ export function vaultSteps(ctx: TutorialContext): TutorialStep[] {
           caption: `The next command, byte for byte as printed (in \`${files.authConfig}\`):`,
           text: AUTH_CONFIG,
         },
-        ...brokenCommandBlocks(files.authConfig, 'auth/kubernetes/config', '2'),
+        ...brokenCommandBlocks(files.authConfig, '2'),
         {
           kind: 'text',
-          text: 'Vault itself received nothing: the CLI refused the lone space (not `key=value`) before sending a request. What Vault holds for the config now:',
+          text: 'The Vault server received nothing: the CLI refused the lone blank (not `key=value`) before sending a request. There is no config:',
         },
-        shellAction('vault read auth/kubernetes/config', {
-          judge: (r) => ({ output: traceOrOutput(r), ok: true }),
-        }),
+        shellAction('vault read auth/kubernetes/config', { fails: /No value found/ }),
         continuationNote(AUTH_CONFIG),
         {
           kind: 'text',
           text: 'The smallest fix: the comment on a line of its own, above the command. Only line 1 differs — it now ends with the backslash:',
         },
-        shellAction(fixedConfig),
         ...(v.outsideCluster
           ? ([
+              shellAction(fixedConfig, { fails: /serviceaccount\/ca\.crt: no such file/ }),
               {
                 kind: 'text',
-                text: `Vault accepts it: it does not contact the API server until someone logs in. But \`${names.tutorialKubernetesHost}\` is the API server's name inside the cluster, answered by the cluster's DNS to pods. This lab's Vault is a process on this machine, outside any pod, and no cluster DNS answers here. Resolving the name from this machine — from a network namespace with no route out, so that the question leaves nothing on the network:`,
+                text: `Now the command arrives whole, and Vault refuses it on this lab: given no \`kubernetes_ca_cert\`, it reads the CA of its own pod's ServiceAccount (\`/var/run/secrets/kubernetes.io/serviceaccount/ca.crt\`), and this Vault runs in no pod. The host would not work either: \`${names.tutorialKubernetesHost}\` is the API server's name inside the cluster, answered to pods by the cluster's DNS, and this lab's Vault is a process on this machine. Resolving the name from here — from a network namespace with no route out, so that the question leaves nothing on the network:`,
               },
               host.action,
               {
                 kind: 'note',
                 tone: 'lab',
-                text: `So at the first login Vault could not reach the API server to review the token, and every login (ESO's) would fail. The lab's values — kubernetes_host differs (the API server as this Vault reaches it), and two lines are added that a pod never needs: kubernetes_ca_cert (in a pod Vault reads the CA from its mounted ServiceAccount; here it is the lab's API server CA, in \`${files.ca}\`) and disable_local_ca_jwt=true (there is no pod token to fall back on):`,
+                text: `The lab's values: kubernetes_host differs (the API server as this Vault reaches it), and two lines are added that a pod never needs: kubernetes_ca_cert (the lab's API server CA, in \`${files.ca}\`) and disable_local_ca_jwt=true (there is no pod token to fall back on):`,
               },
               shellAction(labAuthConfig(ctx)),
             ] satisfies Block[])
           : ([
+              shellAction(fixedConfig),
               {
                 kind: 'note',
                 tone: 'lab',
@@ -201,8 +195,8 @@ export function vaultSteps(ctx: TutorialContext): TutorialStep[] {
           caption: `The tutorial's command, byte for byte (in \`${files.role}\`):`,
           text: ROLE_WRITE,
         },
-        ...brokenCommandBlocks(files.role, `auth/kubernetes/role/${names.role}`, '2,5'),
-        { kind: 'text', text: 'Again Vault received nothing — there is no role:' },
+        ...brokenCommandBlocks(files.role, '2,5'),
+        { kind: 'text', text: 'Again the Vault server received nothing — there is no role:' },
         shellAction(`vault read auth/kubernetes/role/${names.role}`, { fails: /No value found/ }),
         continuationNote(ROLE_WRITE),
         {
@@ -213,9 +207,4 @@ export function vaultSteps(ctx: TutorialContext): TutorialStep[] {
       ],
     },
   ];
-}
-
-function traceOrOutput(r: RunResult): string {
-  const out = [r.stdout.trimEnd(), r.stderr.trimEnd()].filter(Boolean).join('\n');
-  return r.exitCode === 0 ? out : `${out}\n(exit code ${r.exitCode})`;
 }
