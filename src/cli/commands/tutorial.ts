@@ -99,11 +99,11 @@ export const tutorialCommand: Command = {
       );
     }
     let transcript: Transcript | undefined;
-    let session: ReturnType<typeof openSession> | undefined;
+    let session: Awaited<ReturnType<typeof openSession>> | undefined;
     const cleanup = new TutorialCleanup(print, out);
     try {
       const seed = env[SEED_ENV];
-      session = openSession(lab, { env, signal, ...(seed ? { seed } : {}) });
+      session = await openSession(lab, { env, signal, ...(seed ? { seed } : {}) });
       const { ctx, rt } = session;
       transcript = await runWalkthrough({
         intro: introBlocks(ctx),
