@@ -41,7 +41,7 @@ function continuationNote(script: string): Block {
       script,
     )
       .map(explainContinuationIssue)
-      .join('; ')}. \`sh -n\` finds nothing wrong: it is valid shell, just not the command that was meant.`,
+      .join('; ')}.`,
   };
 }
 
@@ -53,7 +53,7 @@ function brokenCommandBlocks(file: string, restLines: string): Block[] {
       kind: 'text',
       text: 'Run exactly as printed (`sh -x` prints each command as the shell runs it, after a `+`):',
     },
-    shellAction(`sh -x ${file}; echo "exit status: $?"`, { judge: (r) => judgeBrokenContinuation(r) }),
+    shellAction(`sh -x ${file} 2>&1; echo "exit status: $?"`, { judge: (r) => judgeBrokenContinuation(r) }),
     {
       kind: 'text',
       text: "What `vault` received: line 1 run with `vault` replaced by `printf '[%s]'`, which prints each argument it gets in brackets:",
@@ -62,8 +62,8 @@ function brokenCommandBlocks(file: string, restLines: string): Block[] {
     { kind: 'text', text: 'The parts one at a time, as the shell splits them:' },
     shellAction(
       [
-        `head -n 1 ${file} | sh; echo "line 1 alone: exit status $?"`,
-        `sed -n '${restLines}p' ${file} | sh -x; echo "${lines} alone: exit status $?"`,
+        `head -n 1 ${file} | sh 2>&1; echo "line 1 alone: exit status $?"`,
+        `sed -n '${restLines}p' ${file} | sh -x 2>&1; echo "${lines} alone: exit status $?"`,
       ].join('\n'),
       { judge: (r) => ({ output: traceOutput(r), ok: r.exitCode === 0 }) },
     ),
@@ -152,6 +152,11 @@ export function vaultSteps(ctx: TutorialContext): TutorialStep[] {
         },
         shellAction('vault read auth/kubernetes/config', { fails: /No value found/ }),
         continuationNote(AUTH_CONFIG),
+        {
+          kind: 'text',
+          text: 'A syntax check finds nothing wrong: it is valid shell, just not the command that was meant.',
+        },
+        shellAction(`sh -n ${files.authConfig} && echo "sh -n: no syntax error"`),
         {
           kind: 'text',
           text: 'The smallest fix: the comment on a line of its own, above the command. Only line 1 differs — it now ends with the backslash:',
