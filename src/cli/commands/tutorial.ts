@@ -28,7 +28,8 @@ export const tutorialCommand: Command = {
   summary: 'walk through the Vault + ESO tutorial on a lab, step by step',
   usage: 'tutorial [--yes] [--markdown [FILE]] [options]',
   details: [
-    "Runs each step of the tutorial for real (the lab's `vault` and `kubectl`), explains it, and shows the output",
+    "Runs the tutorial word for word (every command and YAML block as printed, through the lab's `vault`, `kubectl`",
+    'and `sh`); where the printed text cannot work it shows what happens, then the smallest fix. Output is shown',
     'with secret values masked. On a terminal: Enter runs the next step, q stops and cleans up. Without a running',
     'lab (`vault-eso-lab up`), an ephemeral one is started and stopped at the end.',
     `--markdown writes the walkthrough with this run's outputs to FILE (default docs/tutorial.md).`,

@@ -135,6 +135,7 @@ describe('markdown', () => {
       `${ctx.workDir}/ca.crt /state/labs/x/kubeconfig`,
       'created_time       2026-11-27T21:36:58Z and 2026-11-27T21:36:58.123456Z',
       'followed 9.08 s after',
+      'lookup x on 10.255.255.53:53: dial udp 10.255.255.53:53',
       `<redacted sha256:${ctx.values.password1.hash}> sha256:${ctx.values.otherApp.hash} sha256:b3bd8a19`,
     ].join('\n');
     expect(normalize(text)).toBe(
@@ -143,6 +144,7 @@ describe('markdown', () => {
         '<workdir>/ca.crt <run-dir>/kubeconfig',
         'created_time       <timestamp> and <timestamp>',
         'followed N.NN s after',
+        'lookup x on <nameserver>:53: dial udp <nameserver>:53',
         '<redacted sha256:{password-1}> sha256:{other-app-password} sha256:b3bd8a19',
       ].join('\n'),
     );
