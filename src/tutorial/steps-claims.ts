@@ -112,7 +112,7 @@ export function claimsSteps(ctx: TutorialContext): TutorialStep[] {
         },
         {
           ...shellAction(
-            `(umask 077; kubectl create token ${names.serviceAccount} -n ${names.namespace} > ${files.saToken})\n(umask 077; vault write -field=token auth/kubernetes/login role=${names.role} jwt=@${files.saToken} > ${files.appToken})`,
+            `(umask 077; kubectl create token ${names.serviceAccount} -n ${names.namespace} | tr -d "\\n" > ${files.saToken})\n(umask 077; vault write -field=token auth/kubernetes/login role=${names.role} jwt=@${files.saToken} > ${files.appToken})`,
             {
               judge: (r, rt) => {
                 // Both tokens are credentials: registered for redaction the moment they exist, never printed.
