@@ -104,7 +104,7 @@ export function consumerStartBlocks(ctx: TutorialContext): Block[] {
       { timeoutMs: 150_000 },
     ),
     shellAction(
-      `kubectl logs ${ENV_POD} -n ${names.namespace} --tail=1\nkubectl logs ${FILE_POD} -n ${names.namespace} --tail=1`,
+      `kubectl logs -f ${ENV_POD} -n ${names.namespace} | head -n 1\nkubectl logs -f ${FILE_POD} -n ${names.namespace} | head -n 1`,
       {
         judge: (r) => {
           const want = shortHash(names.placeholder);
@@ -164,7 +164,7 @@ export function consumerFollowBlocks(ctx: TutorialContext): Block[] {
       text: '"No redeploys required" holds for the volume only. The env pod sees the new value when it is recreated:',
     },
     shellAction(
-      `kubectl delete pod ${ENV_POD} -n ${names.namespace} --wait=true\nkubectl apply -f ${files.consumers}\nkubectl wait --for=condition=Ready pod/${ENV_POD} -n ${names.namespace} --timeout=120s\nkubectl logs ${ENV_POD} -n ${names.namespace} --tail=1`,
+      `kubectl delete pod ${ENV_POD} -n ${names.namespace} --wait=true\nkubectl apply -f ${files.consumers}\nkubectl wait --for=condition=Ready pod/${ENV_POD} -n ${names.namespace} --timeout=120s\nkubectl logs -f ${ENV_POD} -n ${names.namespace} | head -n 1`,
       {
         timeoutMs: 200_000,
         judge: (r) => {
