@@ -7,7 +7,7 @@ import type { LabEvent } from '../report/events.ts';
 import { chooseAutoProvider, detectMachine } from './detect.ts';
 import type { LabProvider, ProviderName, StartedLab } from './lab-provider.ts';
 import { listRunDirs, RunDir } from './run-dir.ts';
-import { isStale } from './local/stale.ts';
+import { deadComponents, isStale } from './local/stale.ts';
 import { LocalLab, StartedLocalLab, ephemeralLabName } from './local/local-lab.ts';
 
 export type ProviderChoiceName = ProviderName | 'auto';
@@ -111,6 +111,13 @@ export async function acquireLab(o: {
   const encryptSecrets = o.flags?.['encrypt-secrets'] === true;
   const running = findRunningLab(o.env);
   if (running && (o.provider === 'auto' || o.provider === running.record.provider)) {
+    const dead = deadComponents(running.record);
+    if (dead.length)
+      throw new LabError(
+        'E_LAB_BROKEN',
+        `the running lab '${running.record.name}' is broken: ${dead.join(', ')} ${dead.length === 1 ? 'is' : 'are'} not running`,
+        { exitCode: 1, hint: `stop it with 'vault-eso-lab down --name ${running.record.name}'` },
+      );
     if (encryptSecrets && running.record.extra?.encryptSecrets === undefined)
       throw new UsageError(
         `--encrypt-secrets: the running lab '${running.record.name}' stores Secrets in etcd unencrypted`,
