@@ -104,6 +104,8 @@ export interface StartOptions {
   name: string;
   /** Leave the run directory behind on stop. */
   keep?: boolean;
+  /** Encrypt Secrets at rest in etcd (local lab: an EncryptionConfiguration with a random aescbc key). */
+  encryptSecrets?: boolean;
   /** A node (kubelet, runtime) for pods: `auto` (default) where the machine can run one, `on` or fail, `off`. */
   node?: 'auto' | 'on' | 'off';
 }

@@ -28,7 +28,7 @@ import { runScenario } from '../../scenario/runner.ts';
 import { builtinValues } from '../../scenario/template.ts';
 import type { Output } from '../output.ts';
 import { boolOption, stringOption, type Command } from '../command.ts';
-import { kindExistingOptions } from './lab-commands.ts';
+import { kindExistingOptions, labStartOptions } from './lab-commands.ts';
 
 export const scenariosDir = join(repoRoot, 'scenarios');
 
@@ -94,6 +94,7 @@ export const scenarioCommand: Command = {
       valueName: 'kv',
     },
     ...kindExistingOptions,
+    ...labStartOptions,
   },
   allowPositionals: true,
   async run(ctx) {
