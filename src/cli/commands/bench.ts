@@ -238,7 +238,7 @@ async function benchRotate(env: NodeJS.ProcessEnv, signal: AbortSignal, progress
 
 export const benchCommand: Command = {
   name: 'bench',
-  summary: 'measure startup and rotation latency on the local lab (JSON output)',
+  summary: 'measure startup, rotation latency and scale on the local lab (JSON output)',
   usage: 'bench <startup|rotate> [--runs N] [--json]',
   details: `startup: median of N (default 5) local lab starts with cached components; goal <= ${STARTUP_GOAL_MS} ms;
   and the lab's resident memory per process; goal <= ${MEMORY_GOAL_MIB} MiB in all.
