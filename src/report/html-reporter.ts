@@ -118,8 +118,12 @@ export function scenarioTimelineSvg(s: ScenarioReport, id: string): string {
         `<rect data-ev="${id}-ev${i}" data-kind="${esc(e.kind)}" x="${a}" y="${y + 6}" width="${Math.max(2, b - a)}" height="${laneH - 12}" rx="3" fill="${color}" fill-opacity="0.75">${title}</rect>`,
       );
     } else if (e.kind === 'step') {
+      // The label gets the room up to the next step (about 6 px a character), or none.
+      const next = entries.slice(i + 1).find((n) => n.kind === 'step');
+      const room = Math.floor(((next ? x(Date.parse(next.at)) : W - R) - a - 8) / 6);
+      const text = room < 3 ? '' : e.label.length > room ? `${e.label.slice(0, room - 1)}…` : e.label;
       parts.push(
-        `<g data-ev="${id}-ev${i}" data-kind="step"><line x1="${a}" x2="${a}" y1="${y + 3}" y2="${y + laneH - 3}" stroke="${color}" stroke-width="2"/><text x="${a + 4}" y="${y + laneH / 2 + 4}">${esc(e.label.length > 28 ? `${e.label.slice(0, 27)}…` : e.label)}</text>${title}</g>`,
+        `<g data-ev="${id}-ev${i}" data-kind="step"><line x1="${a}" x2="${a}" y1="${y + 3}" y2="${y + laneH - 3}" stroke="${color}" stroke-width="2"/><text x="${a + 4}" y="${y + laneH / 2 + 4}">${esc(text)}</text>${title}</g>`,
       );
     } else {
       const cy = y + laneH / 2;
