@@ -34,7 +34,7 @@ export interface Scenario {
   name: string;
   description: string;
   expect?: string;
-  requires?: ProviderName[];
+  requires?: (ProviderName | 'node')[];
   /** `exclusive: true`: run alone in `scenario all --parallel N` (it touches state other scenarios share). */
   exclusive?: boolean;
   /** Declared vars with their default values (may reference built-ins). */

@@ -19,6 +19,7 @@ import { findScenarioFiles, listScenarios, loadScenarios } from '../../scenario/
 import { checkManifests } from '../../scenario/manifest-check.ts';
 import { operations } from '../../scenario/operations/index.ts';
 import { runScenarios } from '../../scenario/orchestrator.ts';
+import { labCapabilities } from '../../scenario/requirements.ts';
 import { runtimeSource } from '../../scenario/runtime.ts';
 import { builtinValues } from '../../scenario/template.ts';
 import type { Output } from '../output.ts';
@@ -151,6 +152,7 @@ export const scenarioCommand: Command = {
         handlers: operations,
         runtime: runtimeSource(lab, signal),
         provider: lab.provider,
+        capabilities: labCapabilities(lab.connection),
         versions: lab.versions,
         vars: builtinValues(lab.connection),
         overrides,
