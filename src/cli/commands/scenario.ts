@@ -173,9 +173,8 @@ export const scenarioCommand: Command = {
 };
 
 /**
- * `--parallel N`: scenarios at a time. The default suits this machine: the scenarios mostly wait (refresh windows,
- * holds, namespace deletion), so twice the cores keeps ESO and the API server busy without starving them —
- * measured on 2 cores, see README ("Running the library in parallel").
+ * `--parallel N`: scenarios at a time. The scenarios mostly wait (refresh windows, holds, namespace deletion), so
+ * the default is twice the cores (capped at 8); see README ("Running the library in parallel").
  */
 export function defaultParallel(cores = availableParallelism()): number {
   return Math.max(1, Math.min(8, 2 * cores));
