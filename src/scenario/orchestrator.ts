@@ -76,6 +76,15 @@ function usesIsolation(s: Scenario): boolean {
   });
 }
 
+/**
+ * The parallelism a list really gets: `parallel` when at least two scenarios can share the lab, else 1 (a single
+ * scenario, or only exclusive ones, runs exactly as in a serial run: the lab's names, live output).
+ */
+export function effectiveParallel(scenarios: readonly Scenario[], parallel: number): number {
+  const shared = scenarios.filter((s) => !placementOf(s).exclusive).length;
+  return shared > 1 ? Math.max(1, Math.min(Math.floor(parallel), shared)) : 1;
+}
+
 /** The built-ins for one scenario of a parallel run: the lab's isolation plus a tag (`-p3`, `p3/`). */
 export function isolatedBuiltins(
   vars: Readonly<Record<string, string>>,
@@ -122,7 +131,7 @@ export async function runScenarios<R>(
   const now = options.now ?? Date.now;
   const started = now();
   const startedAt = new Date(started).toISOString();
-  const parallel = Math.max(1, Math.floor(options.parallel ?? 1));
+  const parallel = effectiveParallel(scenarios, options.parallel ?? 1);
   const reports: (ScenarioReport | undefined)[] = scenarios.map(() => undefined);
   const placements = scenarios.map((s) => placementOf(s));
 

@@ -18,7 +18,7 @@ import { secrets } from '../../report/redact.ts';
 import { findScenarioFiles, listScenarios, loadScenarios } from '../../scenario/loader.ts';
 import { checkManifests } from '../../scenario/manifest-check.ts';
 import { operations } from '../../scenario/operations/index.ts';
-import { runScenarios } from '../../scenario/orchestrator.ts';
+import { effectiveParallel, runScenarios } from '../../scenario/orchestrator.ts';
 import { labCapabilities } from '../../scenario/requirements.ts';
 import { runtimeSource } from '../../scenario/runtime.ts';
 import { builtinValues } from '../../scenario/template.ts';
@@ -123,7 +123,7 @@ export const scenarioCommand: Command = {
     const provider = parseProvider(stringOption(values, 'provider'));
     const keep = boolOption(values, 'keep');
 
-    const parallel = parseParallel(stringOption(values, 'parallel'));
+    const parallel = effectiveParallel(scenarios, parseParallel(stringOption(values, 'parallel')));
 
     const reporters = combineReporters(
       createReporters({

@@ -4,6 +4,7 @@ import type { RunEvent } from '../../../src/report/events.ts';
 import { parseScenario } from '../../../src/scenario/loader.ts';
 import type { OperationHandler } from '../../../src/scenario/operation.ts';
 import {
+  effectiveParallel,
   isolatedBuiltins,
   placementOf,
   runScenarios,
@@ -159,6 +160,17 @@ describe('runScenarios', () => {
     }
     // The exclusive one keeps the lab's own names.
     expect(by('f')[0]!.names).toBe('a');
+  });
+
+  it('runs a single scenario (or only exclusive ones) as a serial run would', async () => {
+    expect(effectiveParallel([isolated('a')], 4)).toBe(1);
+    expect(effectiveParallel([isolated('a'), fault('f'), fixed('x')], 4)).toBe(1);
+    expect(effectiveParallel([isolated('a'), isolated('b'), isolated('c')], 2)).toBe(2);
+    expect(effectiveParallel([isolated('a'), isolated('b')], 8)).toBe(2);
+    const log: Log = { spans: [] };
+    const { opts } = options(log);
+    await runScenarios([isolated('a')], { ...opts, parallel: 4 });
+    expect(log.spans[0]!.names).toBe('ns-x p');
   });
 
   it('gives each scenario its own sink and ends it when the scenario ends', async () => {
