@@ -194,6 +194,7 @@ export class LocalLab implements LabProvider {
       vaultReady.catch(() => failFast.abort());
 
       const apiReady = (async () => {
+        await reservation.release(ports.etcdPeer); // etcd binds its peer port too (spec.port is the client one)
         await start(etcdSpec(run, env, files, ports, pki));
         await start(apiserverSpec(run, env, files, ports, pki));
       })();

@@ -68,9 +68,6 @@ export interface NodeStartInput {
   controllersReady: Promise<void>;
 }
 
-/** Kubernetes' default syncFrequency, for "what the default would mean" in reports. */
-export const KUBELET_DEFAULT_SYNC = { periodMs: 60_000, jitter: 0.5 };
-
 function nodeEnv(run: RunDir, l: NodeLayout, env: NodeJS.ProcessEnv): Record<string, string> {
   const base = baseEnv(run);
   // containerd finds its shim on PATH; the shim finds runc by the configured BinaryName.
