@@ -20,6 +20,13 @@ import { isolatedEnv, processesMentioning, startLab } from './helpers.ts';
 
 const blocker = nodeBlocker({ ...gatherNodeFacts(), missing: [], runcRuns: true });
 
+/** Container and sandbox ids seen per run directory while the lab ran (their cgroups must go too). */
+const containerIds = new Map<string, string[]>();
+function noteContainers(runDir: string): void {
+  const dir = join(nodeLayout(runDir).containerdState, 'io.containerd.runtime.v2.task', 'k8s.io');
+  if (existsSync(dir)) containerIds.set(runDir, [...(containerIds.get(runDir) ?? []), ...readdirSync(dir)]);
+}
+
 /** What a node could leave behind outside its run directory, for one lab. */
 function leftovers(env: NodeJS.ProcessEnv, runDir: string): string[] {
   const found: string[] = [];
@@ -48,6 +55,9 @@ function leftovers(env: NodeJS.ProcessEnv, runDir: string): string[] {
   if (existsSync(cniCache))
     for (const f of readdirSync(cniCache)) if (f.startsWith(l.network)) found.push(`CNI cache ${f}`);
   if (existsSync(runDir)) found.push(`run directory ${runDir}`);
+  for (const id of containerIds.get(runDir) ?? [])
+    for (const ctl of readdirSync('/sys/fs/cgroup'))
+      if (existsSync(join('/sys/fs/cgroup', ctl, 'k8s.io', id))) found.push(`cgroup ${ctl}/k8s.io/${id}`);
   return found;
 }
 
@@ -248,6 +258,7 @@ describe.skipIf(blocker !== undefined)('a node leaves nothing behind', () => {
     const p = cliProcess(['scenario', 'consumers', '--node'], env);
     await waitFor(p, /consumers start with the first password/);
     const [runDir] = labDirs(env);
+    noteContainers(runDir!);
     p.kill('SIGKILL');
     await p;
     expect(leftovers(env, runDir!).length).toBeGreaterThan(0);
