@@ -66,7 +66,7 @@ function ev(over: Partial<DiagnosisEvidence> = {}): DiagnosisEvidence {
       name: 'vault-backend',
       exists: true,
       ready: STORE_OK,
-      kvVersion: 'v2',
+      version: 'v2',
       mount: 'secret',
       role: 'my-app-role',
       serviceAccount: 'my-app-sa',
@@ -94,9 +94,14 @@ describe('diagnose with messages observed on the lab', () => {
 
   it("policy without read: Vault's own answer to the role wins", () => {
     expect(
-      diagnose(ev({ events: [EV_DENIED], roleRead: { outcome: 'denied', message: 'permission denied' } })),
+      diagnose(
+        ev({
+          events: [EV_DENIED],
+          roleRead: { outcome: 'denied', message: 'permission denied', apiPath: 'secret/data/my-app/config' },
+        }),
+      ),
     ).toBe(
-      "permission denied: the store's Vault role cannot read my-app/config (policy lacks read on secret/data/my-app/config)",
+      "permission denied: the store's Vault role my-app-role cannot read secret/data/my-app/config (its policies lack read on secret/data/my-app/config)",
     );
   });
 
@@ -107,7 +112,7 @@ describe('diagnose with messages observed on the lab', () => {
       ),
     ).toMatch(/^Vault is sealed/);
     expect(diagnose(ev({ events: [EV_SEALED] }))).toBe(
-      'Vault was sealed when ESO last tried (HTTP 503: Vault is sealed); ESO backs off before retrying',
+      'Vault was sealed when ESO last tried (HTTP 503: Vault is sealed); it is unsealed now and ESO backs off before retrying',
     );
   });
 
@@ -147,15 +152,15 @@ describe('diagnose with messages observed on the lab', () => {
     );
   });
 
-  it('the store was not ready when ESO last tried', () => {
+  it('the store was not ready when ESO last tried, and is Ready now: said so', () => {
     expect(diagnose(ev({ events: [EV_STORE_NOT_READY] }))).toBe(
-      'SecretStore borrowed-role was not ready when ESO last tried; ESO backs off before retrying',
+      'SecretStore borrowed-role was not ready when ESO last tried (SecretStore "borrowed-role" is not ready); it is Ready now and ESO retries after its backoff',
     );
   });
 
-  it('wrong property: ESO cannot find the key', () => {
+  it("wrong property: ESO cannot find the key; without Vault's answer it names the property only", () => {
     expect(diagnose(ev({ events: [EV_NO_KEY] }))).toBe(
-      'wrong path, key or KV version: ESO\'s read of my-app/config finds no data (cannot find secret data for key: "nope")',
+      'wrong property: ESO finds no key "nope" in my-app/config (cannot find secret data for key: "nope")',
     );
   });
 
@@ -178,9 +183,10 @@ describe('diagnose with messages observed on the lab', () => {
           name: 'kv-v1',
           exists: true,
           ready: STORE_OK,
-          kvVersion: 'v1',
+          version: 'v1',
           mount: 'secret',
         },
+        mount: { path: 'secret', exists: true, type: 'kv', kvVersion: 2 },
         events: [EV_V1],
       }),
     );
@@ -240,8 +246,13 @@ describe('diagnose: the newest evidence wins', () => {
 
   it("Vault's answer to the role comes before ESO's texts", () => {
     const d = diagnose(
-      ev({ events: [EV_NO_STORE, EV_DENIED], roleRead: { outcome: 'denied', message: 'permission denied' } }),
+      ev({
+        events: [EV_NO_STORE, EV_DENIED],
+        roleRead: { outcome: 'denied', message: 'permission denied', apiPath: 'secret/data/my-app/config' },
+      }),
     );
-    expect(d).toMatch(/^permission denied: the store's Vault role cannot read my-app\/config/);
+    expect(d).toMatch(
+      /^permission denied: the store's Vault role my-app-role cannot read secret\/data\/my-app\/config/,
+    );
   });
 });
