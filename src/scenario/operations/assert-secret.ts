@@ -160,21 +160,27 @@ export const assertSecretOperation: Handler<Args> = {
         ...(hit ? { observedAt: new Date(hit.at).toISOString() } : {}),
         ...(latencyMs !== undefined ? { latencyMs } : {}),
         windowMs,
+        secret: `${a.namespace}/${a.name}`,
         withinWindow,
         ...(refreshTime ? { refreshTime } : {}),
       });
     }
 
     if (hit && withinWindow) {
+      // Each time is reported next to the window it was checked against: from the Vault write (latencyMs,
+      // windowMs) or, with measureFrom, from that operation (<op>ToSecretMs, windowMs, windowFrom), the time since
+      // the write then being sinceWriteMs.
       const facts: Record<string, string | number | boolean> = {};
-      if (latencyMs !== undefined) facts.latencyMs = latencyMs;
+      if (markAt === undefined && latencyMs !== undefined) facts.latencyMs = latencyMs;
       if (windowMs !== undefined) facts.windowMs = windowMs;
       if (hit.type === 'LISTED' && latencyMs !== undefined) facts.latencyUpperBound = true;
       if (alreadyPresent) facts.alreadyPresent = true;
-      if (ack.ackAt) facts.kvVersion = rt.vaultState.get(ack.path ?? '')?.version ?? 0;
+      if (ack.ackAt) facts.secretVersion = rt.vaultState.get(ack.path ?? '')?.version ?? 0;
       if (a.measureFrom && markAt !== undefined) {
         const sinceMs = Math.max(0, hit.at - markAt);
         facts[`${a.measureFrom}ToSecretMs`] = sinceMs;
+        if (windowMs !== undefined) facts.windowFrom = a.measureFrom;
+        if (latencyMs !== undefined) facts.sinceWriteMs = latencyMs;
         if (a.externalSecret) {
           const es = await readEsoObject(rt.kube, 'ExternalSecret', a.externalSecret, a.namespace).catch(
             () => undefined,

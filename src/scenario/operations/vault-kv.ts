@@ -66,6 +66,6 @@ export const vaultKvOperation: Handler<Args> = {
         `vault: delete ${rt.vault.kvMount}/${stripMount(w.path, rt.vault.kvMount)} (all versions)`,
         (s) => rt.vault.kvDestroyAll(w.path, s),
       );
-    return { facts: { kvVersion: ack.version } };
+    return { facts: { secretVersion: ack.version } };
   },
 };

@@ -95,7 +95,7 @@ export const vaultSetupOperation: Handler<Args> = {
     });
     return {
       facts: {
-        kvVersion: result.write.version,
+        secretVersion: result.write.version,
         ...(result.clusterRoleBinding ? { clusterRoleBinding: result.clusterRoleBinding } : {}),
       },
     };
