@@ -22,6 +22,9 @@ export const PROVIDERS = ['local', 'kind', 'existing'] as const;
 const DURATION_PATTERN = /^(?:0|(?:\d+(?:\.\d+)?(?:ms|s|m|h))+)$/;
 const DURATION_HELP = 'a duration like "30s", "1m30s" or "250ms"';
 
+/** The longest timer Node can hold (2^31 - 1 ms, about 24.8 days): longer ones fire at once. */
+export const MAX_DURATION_MS = 2 ** 31 - 1;
+
 /**
  * A Go-style duration string ("5s", "1m30s", "250ms", "0"), parsed to milliseconds.
  * In handler schemas: `within: duration()` gives `within: number` (ms) to `run()`.
@@ -32,12 +35,23 @@ export function duration(): z.ZodType<number, string> {
       error: (iss) =>
         iss.input === undefined
           ? 'is required'
-          : `expected ${DURATION_HELP}, got ${describeInput(iss.input)}` +
-            (typeof iss.input === 'number' ? ' (a bare number has no unit)' : ''),
+          : typeof iss.input === 'number'
+            ? `a duration needs a unit: write "${iss.input}s" (or ms, m, h), not ${iss.input}`
+            : `expected ${DURATION_HELP}, got ${describeInput(iss.input)}`,
     })
-    .regex(DURATION_PATTERN, { error: (iss) => `expected ${DURATION_HELP}, got ${describeInput(iss.input)}` })
+    .regex(DURATION_PATTERN, {
+      error: (iss) =>
+        typeof iss.input === 'string' && /^\d+(?:\.\d+)?$/.test(iss.input)
+          ? `a duration needs a unit: write "${iss.input}s" (or ms, m, h), not "${iss.input}"`
+          : `expected ${DURATION_HELP}, got ${describeInput(iss.input)}`,
+    })
     .transform((s) => parseDuration(s) ?? 0)
-    .meta({ description: `${DURATION_HELP[0]?.toUpperCase()}${DURATION_HELP.slice(1)}` });
+    .refine((ms) => ms <= MAX_DURATION_MS, {
+      error: `is longer than a timer can hold: at most 596h31m23s (2^31 - 1 ms)`,
+    })
+    .meta({
+      description: `${DURATION_HELP[0]?.toUpperCase()}${DURATION_HELP.slice(1)}, at most 596h31m23s`,
+    });
 }
 
 /** Message of the template branch of `templated()`; the issue formatter drops it to show the real problem. */
