@@ -6,7 +6,12 @@
 import { z } from 'zod';
 import type { OperationHandler, TimeoutKind } from './operation.ts';
 import { parseDuration } from '../time.ts';
-import { hasTemplate } from './template.ts';
+import { BUILTINS, hasTemplate } from './template.ts';
+
+/** The built-in variables, for descriptions: `${runId}` (unique id of this run), … */
+export const BUILTINS_HELP = Object.entries(BUILTINS)
+  .map(([name, what]) => `\${${name}} (${what})`)
+  .join('; ');
 
 export const TIMEOUT_KINDS = [
   'apply',
@@ -67,7 +72,9 @@ export function templated<T extends z.ZodType>(inner: T): T {
     .string({ error: TEMPLATE_BRANCH })
     .regex(/\$\{[^}]+\}/, { error: TEMPLATE_BRANCH, abort: true })
     .refine(hasTemplate, { error: TEMPLATE_BRANCH, abort: true })
-    .meta({ description: 'A ${vars.NAME} or built-in reference, validated after substitution' });
+    .meta({
+      description: `A \${vars.NAME} or built-in reference, validated after substitution. Built-ins: ${BUILTINS_HELP}`,
+    });
   return z.union([inner, template]) as unknown as T;
 }
 
@@ -130,7 +137,9 @@ export function scenarioSchema<O extends z.ZodType>(operationItem: O) {
         varValue,
       )
       .optional()
-      .meta({ description: 'String variables, referenced as ${vars.NAME}; may use built-ins like ${runId}' }),
+      .meta({
+        description: `String variables, referenced as \${vars.NAME} in the scenario and the manifests it applies (\`--var NAME=value\` overrides a default). Values may use the built-ins: ${BUILTINS_HELP}`,
+      }),
     timeouts: timeoutsSchema.optional(),
     steps: z.array(stepSchema(operationItem)).min(1),
   });

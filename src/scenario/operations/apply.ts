@@ -16,6 +16,7 @@ import type { OperationContext } from '../operation.ts';
 import type { ScenarioRuntime } from '../runtime.ts';
 import type { Handler } from './common.ts';
 import { fileTemplateValues, templateObjects } from './file-template.ts';
+import { mark } from './marks.ts';
 
 const schema = z
   .object({
@@ -79,6 +80,7 @@ export const applyOperation: Handler<Args> = {
   async run(ctx, a) {
     const objects = await loadObjects(ctx, a);
     await applyObjects(ctx.runtime.kube, objects, ctx.signal, (o) => cleanupFor(ctx, o));
+    mark(ctx.runtime, 'apply');
     return { facts: { objects: objects.length } };
   },
 };

@@ -46,7 +46,7 @@ const schema = z
       .enum(MARKED_OPERATIONS)
       .optional()
       .describe(
-        'Measure from the end of the latest run of this operation (e.g. unsealVault, forceSync) instead of the Vault write: `within` counts from it, and the fact <operation>ToSecretMs reports it (with backoffDelayed: longer than refreshInterval + slack)',
+        'Measure from the end of the latest run of this operation instead of the Vault write — e.g. `apply` (a spec change, refreshPolicy OnChange), `forceSync`, `unsealVault`: only Secret updates after it count, `within` counts from it, and the fact <operation>ToSecretMs reports it (with backoffDelayed: longer than refreshInterval + slack)',
       ),
   })
   .strict()
@@ -126,7 +126,10 @@ export const assertSecretOperation: Handler<Args> = {
     const limitedByTimeout = windowMs !== undefined && from + windowMs > budgetEnd;
 
     const matches = (e: SecretEvent): boolean =>
-      e.exists && e.at >= ack.ackAt && matchData(e.data, expected, options).ok;
+      e.exists &&
+      e.at >= ack.ackAt &&
+      (markAt === undefined || e.at >= markAt) &&
+      matchData(e.data, expected, options).ok;
     let hit = await watcher.waitFor(matches, { timeoutMs: deadline - Date.now(), signal: ctx.signal });
     let alreadyPresent = false;
     if (!hit) {
