@@ -308,7 +308,11 @@ function explain(c: Complaint, ev: DiagnosisEvidence, all: readonly Complaint[])
       const where = ev.roleRead?.apiPath ?? stored[0]?.apiPath;
       if (ev.roleRead?.outcome === 'ok')
         return `Vault refused ESO's read when it last tried (${clip(vaultWords(c.text))}), but the store's role can read ${where ?? paths} now (policy changed since?); ESO retries after its backoff`;
-      return `permission denied: Vault refused ESO's read of ${where ?? (paths || 'the path')} (check the role's policies)`;
+      const unsure =
+        ev.mount?.kvVersion === undefined && store?.version !== undefined
+          ? `; not sure: the mount's KV version could not be checked, and a store of the wrong version (${store.version}) gets this answer too`
+          : '';
+      return `permission denied: Vault refused ESO's read of ${where ?? (paths || 'the path')} (check the role's policies)${unsure}`;
     }
     case 'missing-key': {
       const read =

@@ -71,6 +71,7 @@ function ev(over: Partial<DiagnosisEvidence> = {}): DiagnosisEvidence {
       role: 'my-app-role',
       serviceAccount: 'my-app-sa',
     },
+    mount: { path: 'secret', exists: true, type: 'kv', kvVersion: 2 },
     events: [],
     esoLog: '',
     ackAt: T0,
