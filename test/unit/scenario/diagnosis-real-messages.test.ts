@@ -3,7 +3,7 @@
  * SecretStore conditions, their Events (as the evidence gatherer formats them: one line), and ESO log lines.
  */
 import { describe, expect, it } from 'vitest';
-import { diagnose, vaultWords, type DiagnosisEvidence } from '../../../src/scenario/diagnosis.ts';
+import { clip, diagnose, vaultWords, type DiagnosisEvidence } from '../../../src/scenario/diagnosis.ts';
 import { formatEsoLogLine, parseEsoLogLine, relevantEsoLines } from '../../../src/kube/eso-log.ts';
 
 const T0 = Date.parse('2026-11-27T21:37:00Z');
@@ -255,5 +255,104 @@ describe('diagnose: the newest evidence wins', () => {
     expect(d).toMatch(
       /^permission denied: the store's Vault role my-app-role cannot read secret\/data\/my-app\/config/,
     );
+  });
+});
+
+describe('diagnose: every rule holds now, and says which', () => {
+  const reads = (over: Partial<NonNullable<DiagnosisEvidence['reads']>[number]> = {}) => [
+    {
+      key: 'my-app/config',
+      apiPath: 'secret/data/my-app/config',
+      exists: true,
+      keys: ['username', 'password'],
+      ...over,
+    },
+  ];
+  const refs = [{ key: 'my-app/config', property: 'nope' }];
+  const es = { name: 'my-app-secrets', exists: true, ready: ES_FAILED, remoteKeys: ['my-app/config'], refs };
+
+  it('a missing property on a Ready store: named, with the keys that exist — not "store was not ready"', () => {
+    const d = diagnose(
+      ev({
+        externalSecret: es,
+        reads: reads(),
+        events: [EV_STORE_NOT_READY, EV_NO_KEY, EV_NO_KEY, EV_NO_KEY],
+      }),
+    );
+    expect(d).toBe(
+      'wrong property: remoteRef.property "nope" does not exist in secret/data/my-app/config; the keys there are username, password',
+    );
+  });
+
+  it('a missing property that exists now: said so', () => {
+    const d = diagnose(
+      ev({ externalSecret: es, reads: reads({ keys: ['username', 'nope'] }), events: [EV_NO_KEY] }),
+    );
+    expect(d).toMatch(
+      /^remoteRef\.property "nope" was missing when ESO last tried, and secret\/data\/my-app\/config has it now/,
+    );
+  });
+
+  it('a nested property: the keys at the level where it stopped', () => {
+    const nested = { ...es, refs: [{ key: 'my-app/config', property: 'db.hots' }] };
+    const d = diagnose(
+      ev({
+        externalSecret: nested,
+        reads: reads({ keys: ['db'], nested: { db: ['host', 'port'] } }),
+        events: [EV_NO_KEY.replace('"nope"', '"db.hots"')],
+      }),
+    );
+    expect(d).toBe(
+      'wrong property: remoteRef.property "db.hots" does not exist in secret/data/my-app/config; the keys there are host, port (under db)',
+    );
+  });
+
+  it("a path that has no data at all, where the store reads: the store's path and version are named", () => {
+    const d = diagnose(
+      ev({ externalSecret: es, reads: reads({ exists: false, keys: undefined }), events: [EV_WRONG_PATH] }),
+    );
+    expect(d).toBe(
+      'wrong path: ESO reads secret/data/my-app/config (remoteRef key my-app/config through SecretStore vault-backend: path secret, version v2), which does not exist in Vault',
+    );
+  });
+
+  it('ESO was denied, but the role reads the path now: the policy changed since', () => {
+    const d = diagnose(
+      ev({
+        externalSecret: es,
+        reads: reads(),
+        events: [EV_DENIED],
+        roleRead: { outcome: 'ok', apiPath: 'secret/data/my-app/config' },
+      }),
+    );
+    expect(d).toMatch(
+      /^Vault refused ESO's read when it last tried \(HTTP 403: permission denied\), but the store's role can read secret\/data\/my-app\/config now/,
+    );
+  });
+
+  it('a refused login that works now: said so', () => {
+    const d = diagnose(
+      ev({ events: [EV_LOGIN_REFUSED], roleRead: { outcome: 'ok', apiPath: 'secret/data/my-app/config' } }),
+    );
+    expect(d).toMatch(
+      /^Vault refused ESO's login as my-app-sa to role my-app-role when it last tried .*; the login works now/,
+    );
+  });
+
+  it('ESO found no data, and Vault has data there now', () => {
+    const d = diagnose(
+      ev({
+        externalSecret: es,
+        reads: reads(),
+        events: ['Warning UpdateFailed: err: Secret does not exist'],
+      }),
+    );
+    expect(d).toMatch(/^ESO found no data at secret\/data\/my-app\/config when it last tried/);
+  });
+
+  it('clip shortens the middle, never the decisive end', () => {
+    const long = `${'x'.repeat(300)} dial tcp: lookup hashicorp-vault.hashicorp-vault.svc.cluster.local on 10.0.0.10:53: no such host`;
+    expect(clip(long)).toMatch(/no such host$/);
+    expect(clip(long)).toHaveLength(160);
   });
 });
