@@ -5,14 +5,58 @@
  */
 import { accessSync, constants, statSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { InvalidInputError, UsageError } from '../errors.ts';
-import { closest } from './issues.ts';
-import { manifestIssues, type ManifestCheckOptions } from './manifest-check.ts';
+import { InvalidInputError, UsageError, type InputIssue } from '../errors.ts';
+import { closest, zodToInputIssues } from './issues.ts';
+import type { AnyHandler } from './loader.ts';
+import { checkValues, manifestIssues, type ManifestCheckOptions } from './manifest-check.ts';
 import type { Scenario } from './model.ts';
+import { stringsIn, substituteDeep } from './template.ts';
 
 export interface InputCheckOptions extends ManifestCheckOptions {
   /** Report files the run will write, by flag: `{ '--report-json': '/abs/r.json' }`. */
   reports?: Readonly<Record<string, string | undefined>>;
+  /** The operation handlers: arguments holding `${vars.NAME}` are parsed again with the values the run will use. */
+  handlers?: readonly AnyHandler[];
+}
+
+/**
+ * Operation arguments that reference a var, parsed as the runner will parse them (vars and `--var` values
+ * substituted): `within: ${vars.refreshInterval}` with `--var refreshInterval=5` fails here, not after the lab
+ * started. Built-ins get stand-ins, so only problems in fields that reference a var are reported.
+ */
+export function varArgumentIssues(
+  scenario: Scenario,
+  handlers: readonly AnyHandler[],
+  overrides: Readonly<Record<string, string>> = {},
+): InputIssue[] {
+  const byName = new Map(handlers.map((h) => [h.name, h]));
+  const values = checkValues(scenario, overrides);
+  const issues: InputIssue[] = [];
+  for (const step of scenario.steps)
+    for (const op of [...step.try, ...step.catch, ...step.finally]) {
+      const handler = byName.get(op.operation);
+      const withVars = [...stringsIn(op.args, [...op.path])].filter(([t]) => t.includes('${vars.'));
+      if (!handler || withVars.length === 0) continue;
+      let resolved: unknown;
+      try {
+        resolved = substituteDeep(op.args, values);
+      } catch {
+        continue; // an unknown reference: reported by the loader
+      }
+      const parsed = handler.schema.safeParse(resolved);
+      if (parsed.success) continue;
+      for (const issue of zodToInputIssues(parsed.error.issues, op.path, scenario.source)) {
+        const raw = withVars.find(([, p]) => issue.field === formatField(p));
+        if (raw) issues.push({ ...issue, message: `${issue.message} (from ${raw[0]})` });
+      }
+    }
+  return issues;
+}
+
+function formatField(path: readonly (string | number)[]): string {
+  let out = '';
+  for (const seg of path) out += typeof seg === 'number' ? `[${seg}]` : out ? `.${seg}` : seg;
+  return out;
 }
 
 /** `--var` names no scenario of the run declares (one message each, with the declared names). */
@@ -68,7 +112,10 @@ export function checkRunInput(scenarios: readonly Scenario[], options: InputChec
       return p ? [`${flag} ${file}: cannot write the report: ${p}`] : [];
     }),
   ];
-  const issues = scenarios.flatMap((s) => manifestIssues(s, options));
+  const issues = scenarios.flatMap((s) => [
+    ...manifestIssues(s, options),
+    ...(options.handlers ? varArgumentIssues(s, options.handlers, options.overrides) : []),
+  ]);
   if (issues.length) throw new InvalidInputError(issues);
   if (usage.length) throw new UsageError(usage.join('\n'));
 }

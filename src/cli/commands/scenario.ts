@@ -122,6 +122,7 @@ export const scenarioCommand: Command = {
     const scenarios = await loadScenarios(files, operations, { cwd });
     checkRunInput(scenarios, {
       cwd,
+      handlers: operations,
       overrides,
       allowOutside,
       reports: {
@@ -242,7 +243,7 @@ async function validate(
   });
   try {
     const loaded = await loadScenarios(paths, operations, { cwd });
-    checkRunInput(loaded, { cwd, ...input });
+    checkRunInput(loaded, { cwd, handlers: operations, ...input });
     if (json)
       out.result(
         JSON.stringify({ valid: true, scenarios: loaded.map((s) => ({ name: s.name, file: s.file })) }),

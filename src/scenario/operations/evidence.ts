@@ -254,7 +254,9 @@ export async function gatherEvidence(
     lines.push(`vault ${conn.vault.address}: unreachable (${evidence.vault.unreachableError})`);
   }
   if (evidence.vault.health && !evidence.vault.health.sealed) {
-    for (const p of evidence.paths) {
+    // The scenario's own paths on the lab's KV v2 mount. Paths taken from the ExternalSecret (an assertion that
+    // names none) are read below where the store reads them, not here.
+    for (const p of req.paths.length ? evidence.paths : []) {
       try {
         const r = await rt.vault.kvGet(p.path, { signal: req.signal });
         for (const v of Object.values(r?.data ?? {})) secrets.add(String(v));
@@ -268,7 +270,7 @@ export async function gatherEvidence(
         lines.push(`vault (admin): ${p.path}: ${errorMessage(e)}`);
       }
     }
-    for (const p of evidence.remotePaths ?? []) {
+    for (const p of evidence.store ? [] : (evidence.remotePaths ?? [])) {
       try {
         p.existsInVault = (await rt.vault.kvGet(p.path, { signal: req.signal })) !== undefined;
         lines.push(

@@ -114,3 +114,14 @@ describe('scenario: input checked before any lab starts', () => {
       expect(r.stdout).toContain(`\${${name}}`);
   });
 });
+
+describe('scenario: --var values in operation arguments', () => {
+  it('within/for from a var are parsed with the --var value before the run', async () => {
+    const r = await run(['scenario', `${F}/var-argument.yaml`, '--var', 'refreshInterval=5']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(
+      `${F}/var-argument.yaml:7:23: steps[0].try[0].sleep.for: a duration needs a unit: write "5s" (or ms, m, h), not "5" (from \${vars.refreshInterval})`,
+    );
+    expect(r.labs).toEqual([]);
+  });
+});
