@@ -21,7 +21,12 @@ import type { SecretWatcher } from '../../kube/secret-watcher.ts';
 import { secrets } from '../../report/redact.ts';
 import { VaultRequestError } from '../../vault/client.ts';
 import { kvRead, readMount } from '../../vault/kv-engine.ts';
-import type { DiagnosisEvidence, RemoteRefEvidence, VaultReadEvidence } from '../diagnosis.ts';
+import {
+  clip,
+  type DiagnosisEvidence,
+  type RemoteRefEvidence,
+  type VaultReadEvidence,
+} from '../diagnosis.ts';
 import { esoReadPath } from '../eso-read-path.ts';
 import type { ScenarioRuntime } from '../runtime.ts';
 
@@ -234,9 +239,9 @@ export async function gatherEvidence(
     const created = es?.metadata?.creationTimestamp
       ? new Date(es.metadata.creationTimestamp as unknown as string).getTime()
       : undefined;
-    const relevant = relevantEsoLines(tail, objects, created).map((l) => formatEsoLogLine(l, 1_000));
+    const relevant = relevantEsoLines(tail, objects, created).map((l) => formatEsoLogLine(l, 10_000));
     evidence.esoLog = relevant.join('\n');
-    for (const l of relevant.slice(-4)) lines.push(`eso log: ${l.length > 300 ? `${l.slice(0, 299)}…` : l}`);
+    for (const l of relevant.slice(-4)) lines.push(`eso log: ${clip(l, 300)}`);
   } catch (e) {
     lines.push(`eso log: unavailable (${errorMessage(e)})`);
   }
