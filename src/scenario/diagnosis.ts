@@ -403,7 +403,12 @@ function storeDataPath(ev: DiagnosisEvidence): string {
 
 /** The informative tail of an ESO error: from "err: " or Vault's "Errors:" on, without the request URL. */
 export function vaultWords(text: string): string {
-  const one = text.replace(/\s+/g, ' ').trim();
+  const one = text
+    .replace(/\s+/g, ' ')
+    .trim()
+    // An Event's "Warning Reason (x3): " and Go's `Put "http://…/login": ` say nothing the rest does not.
+    .replace(/^(?:Warning|Normal) [A-Za-z]+(?: \(x\d+\))?: /, '')
+    .replace(/\b(?:Get|Put|Post|Patch|Delete) "[^"]+": /g, '');
   const errors = /Code: (\d+)\. Errors: (?:\* \d+ errors? occurred: )?\* (.*)$/.exec(one);
   if (errors) return `HTTP ${errors[1]}: ${errors[2]?.replace(/\s*\*\s*/g, '; ').trim()}`;
   const err = one.lastIndexOf('err: ');

@@ -77,13 +77,13 @@ describe('diagnosis on the local lab', () => {
 
   it('a missing property on a Ready store is named, with the keys that exist (not "store not ready")', () => {
     expect(failed('missing-property').diagnosis).toBe(
-      'wrong property: remoteRef.property "passwrd" does not exist in secret/data/diag/missing-property; the keys there are username, password',
+      'wrong property: remoteRef.property "passwrd" does not exist in secret/data/diag/missing-property; the keys there are password, username',
     );
   });
 
   it('a correct KV v1 store on a real KV v1 mount with a typo in the property: the property, at the v1 path', () => {
     expect(failed('kv1-property').diagnosis).toBe(
-      'wrong property: remoteRef.property "usernme" does not exist in diag-kv1/diag/kv1-property; the keys there are username, password',
+      'wrong property: remoteRef.property "usernme" does not exist in diag-kv1/diag/kv1-property; the keys there are password, username',
     );
   });
 

@@ -118,7 +118,8 @@ export function keyShape(data: Record<string, unknown>): Pick<VaultReadEvidence,
       }
   };
   walk(data, '', 0);
-  return { keys: Object.keys(data), ...(Object.keys(nested).length ? { nested } : {}) };
+  for (const k of Object.keys(nested)) nested[k]?.sort();
+  return { keys: Object.keys(data).sort(), ...(Object.keys(nested).length ? { nested } : {}) };
 }
 
 export async function gatherEvidence(

@@ -356,3 +356,196 @@ describe('diagnose: every rule holds now, and says which', () => {
     expect(clip(long)).toHaveLength(160);
   });
 });
+
+/*
+ * Observed on the local lab (ESO v0.20.4, OpenBao 2.4.0) by test/e2e/diagnosis.test.ts, 2026-12-01: the events and
+ * evidence of each case in test/fixtures/scenarios/diagnosis/.
+ */
+describe('diagnose: the cases of test/fixtures/scenarios/diagnosis, with their real messages', () => {
+  const LAB = 'http://127.0.0.1:41779';
+  const VALID = 'Normal Valid (x2): store validated';
+  const store = (over: Partial<NonNullable<DiagnosisEvidence['store']>> = {}) => ({
+    kind: 'SecretStore',
+    name: 'vault-backend',
+    exists: true,
+    ready: STORE_OK,
+    version: 'v2',
+    mount: 'secret',
+    server: LAB,
+    role: 'diag-role',
+    serviceAccount: 'app-sa',
+    ...over,
+  });
+  const es = (key: string, property: string) => ({
+    name: 'app',
+    exists: true,
+    ready: ES_FAILED,
+    refreshIntervalMs: 5_000,
+    remoteKeys: [key],
+    refs: [{ key, property }],
+  });
+  const base = (over: Partial<DiagnosisEvidence>) =>
+    ev({ vault: { address: LAB, serverForEso: LAB, health: { sealed: false, initialized: true } }, ...over });
+
+  it('missing property, the store applied after the ExternalSecret: the early "not found" does not decide', () => {
+    const d = diagnose(
+      base({
+        externalSecret: es('diag/missing-property', 'passwrd'),
+        store: store(),
+        paths: [{ path: 'diag/missing-property' }],
+        reads: [
+          {
+            key: 'diag/missing-property',
+            apiPath: 'secret/data/diag/missing-property',
+            exists: true,
+            keys: ['password', 'username'],
+          },
+        ],
+        roleRead: { outcome: 'ok', apiPath: 'secret/data/diag/missing-property' },
+        events: [
+          'Warning UpdateFailed (x2): error processing spec.data[0] (key: diag/missing-property), err: could not get SecretStore "vault-backend", SecretStore.external-secrets.io "vault-backend" not found',
+          VALID,
+          'Warning UpdateFailed (x2): error processing spec.data[0] (key: diag/missing-property), err: cannot find secret data for key: "passwrd"',
+        ],
+      }),
+    );
+    expect(d).toBe(
+      'wrong property: remoteRef.property "passwrd" does not exist in secret/data/diag/missing-property; the keys there are password, username',
+    );
+  });
+
+  it('a correct KV v1 store on a real KV v1 mount with a typo: the property at the v1 path, not "permission denied"', () => {
+    const d = diagnose(
+      base({
+        externalSecret: es('diag/kv1-property', 'usernme'),
+        store: store({ version: 'v1', mount: 'diag-kv1' }),
+        mount: { path: 'diag-kv1', exists: true, type: 'kv', kvVersion: 1 },
+        paths: [{ path: 'diag/kv1-property' }],
+        reads: [
+          {
+            key: 'diag/kv1-property',
+            apiPath: 'diag-kv1/diag/kv1-property',
+            exists: true,
+            keys: ['password', 'username'],
+          },
+        ],
+        roleRead: { outcome: 'ok', apiPath: 'diag-kv1/diag/kv1-property' },
+        events: [
+          'Warning UpdateFailed: error processing spec.data[0] (key: diag/kv1-property), err: SecretStore "vault-backend" is not ready',
+          VALID,
+          'Warning UpdateFailed (x4): error processing spec.data[0] (key: diag/kv1-property), err: cannot find secret data for key: "usernme"',
+        ],
+      }),
+    );
+    expect(d).toBe(
+      'wrong property: remoteRef.property "usernme" does not exist in diag-kv1/diag/kv1-property; the keys there are password, username',
+    );
+  });
+
+  it("a KV v1 store on the lab's KV v2 mount: the 403 on secret/<path> is the version (sys/mounts says v2)", () => {
+    const d = diagnose(
+      base({
+        externalSecret: es('diag/kv-version', 'username'),
+        store: store({ version: 'v1' }),
+        paths: [{ path: 'diag/kv-version' }],
+        reads: [{ key: 'diag/kv-version', apiPath: 'secret/diag/kv-version', exists: false }],
+        roleRead: {
+          outcome: 'denied',
+          message: 'vault GET secret/diag/kv-version: HTTP 403: 1 error occurred: * permission denied',
+          apiPath: 'secret/diag/kv-version',
+        },
+        events: [
+          VALID,
+          `Warning UpdateFailed (x4): error processing spec.data[0] (key: diag/kv-version), err: cannot read secret data from Vault: Error making API request. URL: GET ${LAB}/v1/secret/diag/kv-version Code: 403. Errors: * 1 error occurred: * permission denied`,
+        ],
+      }),
+    );
+    expect(d).toBe(
+      'wrong KV version: SecretStore vault-backend uses version v1 but secret/ is a KV v2 mount (ESO reads secret/<path> instead of secret/data/<path>)',
+    );
+  });
+
+  it("a host that does not resolve where ESO runs: ESO's decisive words kept, the lab's Vault named", () => {
+    const host = 'hashicorp-vault.hashicorp-vault.svc.cluster.onion';
+    const d = diagnose(
+      base({
+        externalSecret: es('diag/no-such-host', 'username'),
+        store: store({
+          server: `http://${host}:8200`,
+          ready: {
+            type: 'Ready',
+            status: 'False',
+            reason: 'InvalidProviderConfig',
+            message: 'unable to create client',
+          },
+        }),
+        paths: [{ path: 'diag/no-such-host' }],
+        reads: [
+          {
+            key: 'diag/no-such-host',
+            apiPath: 'secret/data/diag/no-such-host',
+            exists: true,
+            keys: ['password', 'username'],
+          },
+        ],
+        roleRead: { outcome: 'ok', apiPath: 'secret/data/diag/no-such-host' },
+        events: [
+          'Warning UpdateFailed (x4): error processing spec.data[0] (key: diag/no-such-host), err: SecretStore "vault-backend" is not ready',
+          `Warning InvalidProviderConfig (x3): unable to log in to auth method: unable to log in with Kubernetes auth: Put "http://${host}:8200/v1/auth/kubernetes/login": dial tcp: address ${host}: no suitable address found`,
+        ],
+      }),
+    );
+    expect(d).toBe(
+      `ESO cannot resolve Vault's host ${host} (unable to log in to auth method: unable to log in with Kubernet…: dial tcp: address ${host}: no suitable address found): that name does not resolve from where ESO runs; SecretStore vault-backend has server http://${host}:8200; this lab's Vault is at ${LAB} (\${vaultServer})`,
+    );
+  });
+
+  it('the same for the resolver\'s "no such host" (Go net: "lookup HOST on SERVER:53: no such host")', () => {
+    // Not observed here: a real lookup of the tutorial's .svc.cluster.local name would send a DNS query off the
+    // machine. ESO's wrapping is the observed one above; the tail is Go's own text (net/dnsclient_unix.go).
+    const host = 'hashicorp-vault.hashicorp-vault.svc.cluster.local';
+    const d = diagnose(
+      base({
+        store: store({
+          server: `http://${host}:8200`,
+          ready: { type: 'Ready', status: 'False', reason: 'InvalidProviderConfig' },
+        }),
+        events: [
+          `Warning InvalidProviderConfig (x3): unable to log in to auth method: unable to log in with Kubernetes auth: Put "http://${host}:8200/v1/auth/kubernetes/login": dial tcp: lookup ${host} on 10.96.0.10:53: no such host`,
+        ],
+      }),
+    );
+    expect(d).toMatch(
+      new RegExp(
+        `^ESO cannot resolve Vault's host ${host.replace(/\./g, '\\.')} \\(.*no such host\\): that name does not resolve from where ESO runs`,
+      ),
+    );
+  });
+
+  it('a nested property into a JSON value: the keys where the walk stopped', () => {
+    const d = diagnose(
+      base({
+        externalSecret: es('diag/nested-property', 'db.hots'),
+        store: store(),
+        paths: [{ path: 'diag/nested-property' }],
+        reads: [
+          {
+            key: 'diag/nested-property',
+            apiPath: 'secret/data/diag/nested-property',
+            exists: true,
+            keys: ['db'],
+            nested: { db: ['host', 'port'] },
+          },
+        ],
+        roleRead: { outcome: 'ok', apiPath: 'secret/data/diag/nested-property' },
+        events: [
+          VALID,
+          'Warning UpdateFailed (x4): error processing spec.data[0] (key: diag/nested-property), err: cannot find secret data for key: "db.hots"',
+        ],
+      }),
+    );
+    expect(d).toBe(
+      'wrong property: remoteRef.property "db.hots" does not exist in secret/data/diag/nested-property; the keys there are host, port (under db)',
+    );
+  });
+});
