@@ -10,7 +10,7 @@
 import { readFileSync } from 'node:fs';
 import { isAbsolute, relative, resolve } from 'node:path';
 import { LineCounter, parseAllDocuments, type Document } from 'yaml';
-import { InvalidInputError, type InputIssue, type SourceLocation } from '../errors.ts';
+import type { InputIssue, SourceLocation } from '../errors.ts';
 import type { OperationSpec, Scenario } from './model.ts';
 import { formatPath, SourceMap, type FieldPath } from './source-map.ts';
 import { BUILTIN_NAMES, checkTemplate, hasTemplate, stringsIn, substitute } from './template.ts';
@@ -284,14 +284,4 @@ export function manifestIssues(scenario: Scenario, options: ManifestCheckOptions
     }
   }
   return issues;
-}
-
-/** Throw InvalidInputError (exit 2) listing every manifest problem of these scenarios. */
-export function checkManifests(
-  scenarios: readonly Scenario[],
-  options: ManifestCheckOptions | string = {},
-): void {
-  const o = typeof options === 'string' ? { cwd: options } : options;
-  const issues = scenarios.flatMap((s) => manifestIssues(s, o));
-  if (issues.length) throw new InvalidInputError(issues);
 }
