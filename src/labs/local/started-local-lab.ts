@@ -31,6 +31,8 @@ export interface Ownership {
 export class StartedLocalLab extends RecordedLab {
   readonly provider = 'local' as const;
   readonly faults: LabFaults;
+  /** Where the run directory was kept by `stop({ keep: true })`. */
+  keptAt: string | undefined;
 
   constructor(
     run: RunDir,
@@ -113,6 +115,7 @@ export class StartedLocalLab extends RecordedLab {
       await cleanupNodeLeftovers(this.run.path);
       if (!keep) this.run.remove();
     }
+    if (keep) this.keptAt = this.run.keepAs(this.run.readRecord() ?? this.record);
     this.owned?.emit({ kind: 'lab.stopped', labId: this.id });
   }
 
