@@ -11,7 +11,7 @@ import {
   AssertionFailedError,
 } from '../errors.ts';
 import { commandHelp, parseCommandArgs, type Command } from './command.ts';
-import { createOutput, paint, type Output } from './output.ts';
+import { createOutput, paint, type Output } from '../terminal/output.ts';
 import { commands } from './commands/index.ts';
 
 export function mainHelp(list: readonly Command[] = commands): string {

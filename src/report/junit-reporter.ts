@@ -4,7 +4,7 @@
  * and evidence; an interrupted one an <error>; a skipped one <skipped>. Text is redacted, then XML-escaped.
  */
 import { formatMs } from '../errors.ts';
-import type { SecretRegistry } from './redact.ts';
+import type { SecretRegistry } from '../secrets/secret-registry.ts';
 import { firstFailure, scenarioOutcome, type RunReport, type ScenarioReport } from './report-model.ts';
 import { writeReportFile } from './report-file.ts';
 import type { Reporter } from './reporter.ts';

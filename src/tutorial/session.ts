@@ -12,7 +12,7 @@ import { createKubeClients } from '../kube/client.ts';
 import type { SecretWatcher } from '../kube/secret-watcher.ts';
 import type { LabConnection } from '../labs/lab-provider.ts';
 import { runCommand, which } from '../process/command.ts';
-import { secrets } from '../report/redact.ts';
+import { secrets } from '../secrets/secret-registry.ts';
 import type { CliInvocation, TutorialContext, TutorialRuntime } from './model.ts';
 import { BROKEN_CONFIG_FILE, CA_FILE, brokenAuthConfig, manifests, names } from './steps.ts';
 import { createValue } from './values.ts';

@@ -11,7 +11,7 @@ import { SecretWatcher as Watcher, kubeSecretWatchDeps } from '../kube/secret-wa
 import { repoRoot } from '../paths.ts';
 import { builtinValues } from '../scenario/template.ts';
 import type { RunResult } from '../process/command.ts';
-import { formatMasked, shortHash } from '../report/redact.ts';
+import { formatMasked, shortHash } from '../secrets/secret-registry.ts';
 import { parseDuration } from '../time.ts';
 import type {
   ActionBlock,

@@ -1,7 +1,7 @@
 import { ExitCode } from '../../errors.ts';
 import { chooseAutoProvider, detectMachine, providerReadiness, type Probe } from '../../labs/detect.ts';
 import type { Command } from '../command.ts';
-import { paint, table } from '../output.ts';
+import { paint, table } from '../../terminal/output.ts';
 
 export const doctorCommand: Command = {
   name: 'doctor',

@@ -13,7 +13,7 @@ import { reapStaleLabs } from '../../labs/local/stale.ts';
 import type { StartedLab } from '../../labs/lab-provider.ts';
 import { labProgress } from '../../report/lab-progress.ts';
 import { boolOption, stringOption, type Command, type OptionSpec } from '../command.ts';
-import { paint, table } from '../output.ts';
+import { paint, table } from '../../terminal/output.ts';
 
 const providerOption: Record<string, OptionSpec> = {
   provider: {

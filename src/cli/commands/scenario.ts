@@ -9,7 +9,8 @@ import { ExitCode, InvalidInputError, UsageError } from '../../errors.ts';
 import { acquireLab, parseProvider, releaseLab } from '../../labs/lab-session.ts';
 import { repoRoot } from '../../paths.ts';
 import { labProgress } from '../../report/lab-progress.ts';
-import { combineReporters, createReporters } from '../../report/reporter.ts';
+import { createReporters } from '../../report/create-reporters.ts';
+import { combineReporters } from '../../report/reporter.ts';
 import {
   buildRunReport,
   exitCodeFor,
@@ -17,7 +18,7 @@ import {
   type ScenarioReport,
 } from '../../report/report-model.ts';
 import { jsonReport } from '../../report/json-reporter.ts';
-import { secrets } from '../../report/redact.ts';
+import { secrets } from '../../secrets/secret-registry.ts';
 import { findScenarioFiles, listScenarios, loadScenarios } from '../../scenario/loader.ts';
 import { checkManifests } from '../../scenario/manifest-check.ts';
 import type { Scenario } from '../../scenario/model.ts';
@@ -25,7 +26,7 @@ import { operations } from '../../scenario/operations/index.ts';
 import { createRuntime } from '../../scenario/runtime.ts';
 import { runScenario } from '../../scenario/runner.ts';
 import { builtinValues } from '../../scenario/template.ts';
-import type { Output } from '../output.ts';
+import type { Output } from '../../terminal/output.ts';
 import { boolOption, stringOption, type Command } from '../command.ts';
 import { kindExistingOptions } from './lab-commands.ts';
 

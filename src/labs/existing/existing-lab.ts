@@ -13,7 +13,7 @@ import { delimiter, join } from 'node:path';
 import { ApiextensionsV1Api, type KubeConfig } from '@kubernetes/client-node';
 import { LabError, PrerequisiteError, UsageError, errorMessage } from '../../errors.ts';
 import { createKubeClients, isNotFound, statusOf, type KubeClients } from '../../kube/client.ts';
-import { secrets } from '../../report/redact.ts';
+import { secrets } from '../../secrets/secret-registry.ts';
 import type { LabEvent } from '../../report/events.ts';
 import type {
   ComponentStatus,

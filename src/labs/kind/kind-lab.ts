@@ -11,7 +11,7 @@ import { CleanupStack } from '../../cleanup.ts';
 import { LabError, UsageError, abortError, errorMessage, throwIfAborted } from '../../errors.ts';
 import { kindPins } from '../../components/versions.ts';
 import { labsRoot } from '../../paths.ts';
-import { secrets } from '../../report/redact.ts';
+import { secrets } from '../../secrets/secret-registry.ts';
 import { waitFor } from '../../time.ts';
 import type { LabEvent } from '../../report/events.ts';
 import type {

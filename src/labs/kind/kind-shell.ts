@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { CommandError } from '../../errors.ts';
 import { runCommand, type RunResult } from '../../process/command.ts';
-import { secrets } from '../../report/redact.ts';
+import { secrets } from '../../secrets/secret-registry.ts';
 import type { KindToolName, KindTools } from './tools.ts';
 
 export interface ShellOptions {

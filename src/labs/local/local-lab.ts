@@ -19,7 +19,7 @@ import {
 import { binaryPath, componentDir } from '../../components/cache.ts';
 import { ensureComponents } from '../../components/build.ts';
 import { components } from '../../components/versions.ts';
-import { secrets } from '../../report/redact.ts';
+import { secrets } from '../../secrets/secret-registry.ts';
 import { sleep, waitFor } from '../../time.ts';
 import type { LabEvent } from '../../report/events.ts';
 import type {

@@ -8,7 +8,7 @@
 import { z } from 'zod';
 import { AssertionFailedError, errorMessage, formatMs } from '../../errors.ts';
 import { execInPod, servingPods } from '../../kube/pods.ts';
-import { shortHash } from '../../report/redact.ts';
+import { shortHash } from '../../secrets/secret-registry.ts';
 import { sleep } from '../../time.ts';
 import { latestAck } from './assert-secret.ts';
 import { budgetMs, duration, k8sNameSchema, namespaceSchema, templated, type Handler } from './common.ts';

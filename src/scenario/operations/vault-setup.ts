@@ -1,6 +1,6 @@
 /** `vaultSetup`: the tutorial's Vault side in one operation (secret, policy, Kubernetes auth, role). */
 import { z } from 'zod';
-import { tutorialSetup } from '../../vault/tutorial-setup.ts';
+import { tutorialSetup } from '../../tutorial/vault-setup.ts';
 import { k8sNameSchema, namespaceSchema, vaultPathSchema, type Handler } from './common.ts';
 import { mark } from './marks.ts';
 import { dataValueSchema, describeDataShape, resolveData } from './values.ts';

@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { VaultClient, VaultRequestError, stripMount } from '../../../src/vault/client.ts';
-import { policyRules, readPolicyHcl } from '../../../src/vault/tutorial-setup.ts';
+import { policyRules, readPolicyHcl } from '../../../src/tutorial/vault-setup.ts';
 
 interface Seen {
   method: string;

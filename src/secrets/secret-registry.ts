@@ -4,7 +4,12 @@
  * second line of defence.
  */
 import { createHash } from 'node:crypto';
-import type { MaskedData, ShortHash } from './events.ts';
+
+/** Short, non-reversible fingerprint of a value: the first 8 hex chars of its SHA-256. */
+export type ShortHash = string;
+
+/** A Secret as shown to humans and reports: key names with short hashes. */
+export type MaskedData = Record<string, ShortHash>;
 
 export function shortHash(value: string): ShortHash {
   return createHash('sha256').update(value).digest('hex').slice(0, 8);
