@@ -22,7 +22,7 @@ import type {
   StartOptions,
 } from '../lab-provider.ts';
 import { RunDir, type LabRecord } from '../run-dir.ts';
-import { httpCall, type HttpOptions, type HttpResponse } from '../http-call.ts';
+import { VaultClient } from '../../vault/client.ts';
 import { sealFaults } from '../vault-seal.ts';
 import { randomToken } from '../local/pki.ts';
 import { DryRunShell, RealShell, type KindShell } from './kind-shell.ts';
@@ -63,9 +63,9 @@ export interface KindOptions {
   dryRun: boolean;
 }
 
-/** What tests replace: HTTP probes, the container starter, poll interval and timeouts. */
+/** What tests replace: the Vault client's fetch, the container starter, poll interval and timeouts. */
 export interface KindDeps {
-  http?: (url: string, o?: HttpOptions) => Promise<HttpResponse>;
+  fetch?: typeof fetch;
   startExternalVault?: ExternalVaultStarter;
   pollIntervalMs?: number;
   timeouts?: Partial<typeof KIND_TIMEOUTS>;
@@ -107,8 +107,13 @@ export class KindLab implements LabProvider {
     this.timeouts = { ...KIND_TIMEOUTS, ...deps.timeouts };
   }
 
-  private get http() {
-    return this.deps.http ?? httpCall;
+  private vault(address: string, token: string): VaultClient {
+    return new VaultClient({
+      address,
+      token,
+      requestTimeoutMs: 3000,
+      ...(this.deps.fetch ? { fetch: this.deps.fetch } : {}),
+    });
   }
 
   /** Every command and manifest `start()` would run, in order, without running any. */
@@ -211,7 +216,7 @@ export class KindLab implements LabProvider {
         cleanup,
         emit,
         keep,
-        http: this.http,
+        ...(this.deps.fetch ? { fetch: this.deps.fetch } : {}),
         timeouts: this.timeouts,
       });
     } catch (e) {
@@ -347,10 +352,10 @@ export class KindLab implements LabProvider {
     if (!shell.dryRun)
       await waitFor(
         async () => {
-          const r = await this.http(`${vaultAddress}/v1/sys/health`, { signal, timeoutMs: 3000 });
-          return r.status === 200
+          const h = await this.vault(vaultAddress, rootToken).health(signal);
+          return h.httpStatus === 200
             ? { done: true, value: undefined }
-            : { done: false, seen: `HTTP ${r.status}` };
+            : { done: false, seen: `sys/health ${h.httpStatus}` };
         },
         {
           what: `Vault at ${vaultAddress}`,
@@ -444,7 +449,7 @@ interface KindInternals {
   cleanup: CleanupStack;
   emit: (e: LabEvent) => void;
   keep: boolean;
-  http: (url: string, o?: HttpOptions) => Promise<HttpResponse>;
+  fetch?: typeof fetch;
   timeouts: typeof KIND_TIMEOUTS;
 }
 
@@ -453,7 +458,7 @@ export class StartedKindLab extends RecordedLab {
   readonly provider = 'kind' as const;
   readonly faults: LabFaults;
   private readonly shell: KindShell;
-  private readonly http: (url: string, o?: HttpOptions) => Promise<HttpResponse>;
+  private readonly vault: VaultClient;
   private readonly timeouts: typeof KIND_TIMEOUTS;
 
   constructor(
@@ -464,7 +469,12 @@ export class StartedKindLab extends RecordedLab {
   ) {
     super(run, record, record.connection ?? placeholderConnection(record), internals?.cleanup);
     this.shell = internals?.shell ?? new RealShell(resolveKindTools(env, ['docker', 'kind', 'kubectl']), env);
-    this.http = internals?.http ?? httpCall;
+    this.vault = new VaultClient({
+      address: this.connection.vault.address,
+      token: this.connection.vault.token,
+      requestTimeoutMs: 3000,
+      ...(internals?.fetch ? { fetch: internals.fetch } : {}),
+    });
     this.timeouts = internals?.timeouts ?? KIND_TIMEOUTS;
     this.faults = this.makeFaults();
   }
@@ -516,12 +526,9 @@ export class StartedKindLab extends RecordedLab {
     let vaultOk = false;
     let vaultDetail = 'not answering';
     try {
-      const r = await this.http(`${this.connection.vault.address}/v1/sys/health`, {
-        signal,
-        timeoutMs: 3000,
-      });
-      vaultOk = r.status === 200;
-      vaultDetail = vaultOk ? 'unsealed' : `HTTP ${r.status}`;
+      const h = await this.vault.health(signal);
+      vaultOk = h.httpStatus === 200;
+      vaultDetail = vaultOk ? 'unsealed' : h.sealed ? 'sealed' : `sys/health ${h.httpStatus}`;
     } catch (e) {
       vaultDetail = errorMessage(e);
     }
@@ -567,11 +574,10 @@ export class StartedKindLab extends RecordedLab {
   private async waitVault(signal: AbortSignal, want: (status: number) => boolean, what: string) {
     await waitFor(
       async () => {
-        const r = await this.http(`${this.connection.vault.address}/v1/sys/health`, {
-          signal,
-          timeoutMs: 3000,
-        });
-        return want(r.status) ? { done: true, value: undefined } : { done: false, seen: `HTTP ${r.status}` };
+        const h = await this.vault.health(signal);
+        return want(h.httpStatus)
+          ? { done: true, value: undefined }
+          : { done: false, seen: `sys/health ${h.httpStatus}` };
       },
       { what, timeoutMs: this.timeouts.rollout, intervalMs: 500, signal },
     );
@@ -580,7 +586,7 @@ export class StartedKindLab extends RecordedLab {
   private makeFaults(): LabFaults {
     const external = this.extra.vault === 'external';
     return {
-      ...sealFaults(this.connection, () => readTrim(this.run.file('vault-unseal-key')), this.http),
+      ...sealFaults(this.vault, () => readTrim(this.run.file('vault-unseal-key'))),
       stopVault: async (signal) => {
         if (external) {
           await this.shell.run('docker', ['stop', this.extra.externalVaultId ?? ''], { signal });

@@ -35,6 +35,7 @@ import { generatePki, randomToken } from './pki.ts';
 import { freePorts } from './ports.ts';
 import { httpCall } from '../http-call.ts';
 import { sealFaults } from '../vault-seal.ts';
+import { VaultClient } from '../../vault/client.ts';
 import { applyEsoManifests } from './crds.ts';
 import { ESO_NAMESPACE, ESO_RBAC_FILE, ESO_SERVICE_ACCOUNT } from '../../components/eso-chart.ts';
 import { reapStaleLabs, stopRecordedComponents } from './stale.ts';
@@ -152,8 +153,8 @@ function vaultSpec(run: RunDir, env: NodeJS.ProcessEnv, port: number, token: str
     what: 'OpenBao sys/health',
     timeoutMs: READY_TIMEOUT_MS.vault,
     probe: async (signal) => {
-      const r = await httpCall(`http://127.0.0.1:${port}/v1/sys/health`, { signal });
-      return { done: r.status === 200, seen: `${r.status} ${r.body.slice(0, 120)}` };
+      const h = await new VaultClient({ address: `http://127.0.0.1:${port}`, token: '' }).health(signal);
+      return { done: h.httpStatus === 200, seen: `sys/health ${h.httpStatus}${h.sealed ? ' (sealed)' : ''}` };
     },
   };
 }
@@ -538,7 +539,14 @@ export class StartedLocalLab extends RecordedLab {
       'kube-apiserver': (p) =>
         get(`https://127.0.0.1:${p}/readyz`, { ca: this.connection.vault.kubernetesCaPem }),
       'kube-controller-manager': (p) => get(`https://127.0.0.1:${p}/healthz`, { insecure: true }),
-      openbao: (p) => get(`http://127.0.0.1:${p}/v1/sys/health`),
+      openbao: async (p) =>
+        (
+          await new VaultClient({
+            address: `http://127.0.0.1:${p}`,
+            token: '',
+            requestTimeoutMs: 2000,
+          }).health(signal)
+        ).httpStatus === 200,
       eso: (p) => get(`http://127.0.0.1:${p}/healthz`),
     };
     return Promise.all(

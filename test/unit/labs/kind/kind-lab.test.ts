@@ -15,7 +15,14 @@ import { StartedKindLab } from '../../../../src/labs/kind/kind-lab.ts';
 import { FAKE_UNSEAL_KEY, fakeKindTools } from '../../../fixtures/fake-tools/kind-fakes.ts';
 
 const repo = new URL('../../../../', import.meta.url).pathname.replace(/\/$/, '');
-const okHttp = () => Promise.resolve({ status: 200, body: '{"sealed":false}' });
+/** The Vault client's fetch: an active, unsealed Vault for every call. */
+const okFetch: typeof fetch = () =>
+  Promise.resolve(
+    new Response('{"initialized":true,"sealed":false,"standby":false,"progress":0}', {
+      status: 200,
+      headers: { 'content-type': 'application/json' },
+    }),
+  );
 
 function setup(extra: NodeJS.ProcessEnv = {}) {
   const fakes = fakeKindTools();
@@ -24,7 +31,7 @@ function setup(extra: NodeJS.ProcessEnv = {}) {
   const run = join(state, 'labs', 'k1');
   const lab = new KindLab(
     { clusterName: 'demo', vault: 'in-cluster', dryRun: false },
-    { http: okHttp, pollIntervalMs: 10 },
+    { fetch: okFetch, pollIntervalMs: 10 },
   );
   const start = (signal = AbortSignal.timeout(30_000), keep = false) =>
     lab.start({ signal, emit: () => {}, env, name: 'k1', keep });
@@ -157,7 +164,7 @@ describe('kind provider (fake tools)', () => {
     const lab = await new KindLab(
       { clusterName: 'demo', vault: 'external', dryRun: false },
       {
-        http: okHttp,
+        fetch: okFetch,
         pollIntervalMs: 10,
         startExternalVault: (r) => {
           expect(r.network).toBe('kind');
@@ -193,9 +200,12 @@ describe('kind provider (fake tools)', () => {
       { clusterName: 'demo', vault: 'in-cluster', dryRun: false },
       {
         pollIntervalMs: 10,
-        http: (url, o) => {
-          seen.push(`${o?.method ?? 'GET'} ${url}${o?.body?.includes(FAKE_UNSEAL_KEY) ? ' +key' : ''}`);
-          return okHttp();
+        fetch: (url, init) => {
+          const body = typeof init?.body === 'string' ? init.body : '';
+          seen.push(
+            `${init?.method ?? 'GET'} ${String(url)}${body.includes(FAKE_UNSEAL_KEY) ? ' +key' : ''}`,
+          );
+          return okFetch(url, init);
         },
       },
     ).start({ signal: AbortSignal.timeout(30_000), emit: () => {}, env: t.env, name: 'k1' });
