@@ -8,7 +8,12 @@ export const ExitCode = {
   failed: 1,
   invalidInput: 2,
   missingPrerequisite: 3,
+  /** Ctrl-C (SIGINT): 128 + 2. */
   interrupted: 130,
+  /** The reader of stdout/stderr went away (`… | head -1`): 128 + SIGPIPE (13), as a shell reports it. */
+  outputClosed: 141,
+  /** SIGTERM: 128 + 15. */
+  terminated: 143,
 } as const;
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
 

@@ -20,6 +20,7 @@ export function captureOutput(interactive = false): Output & { stdoutText(): str
     color: false,
     stdout,
     stderr,
+    closed: new AbortController().signal,
     stdoutText: () => chunks.out.join(''),
     stderrText: () => chunks.err.join(''),
   };
