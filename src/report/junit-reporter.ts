@@ -61,10 +61,15 @@ function testcase(s: ScenarioReport, provider: string, r: (s: string) => string)
     body.push(`      <error message="interrupted" type="interrupted">${r(failureText(s))}</error>`);
   else if (outcome === 'failed') {
     const first = firstFailure(s);
+    const cleanup = s.cleanupErrors[0];
     const message = first
       ? `step "${first.step.name}": ${first.operation.operation} ${first.operation.summary}: ${first.operation.error ?? 'failed'}`
-      : 'failed';
-    const type = first?.operation.timedOut ? 'timeout' : (first?.operation.operation ?? 'failure');
+      : cleanup
+        ? `cleanup failed: ${cleanup.what}: ${cleanup.error}`
+        : 'failed';
+    const type = first?.operation.timedOut
+      ? 'timeout'
+      : (first?.operation.operation ?? (cleanup ? 'cleanup' : 'failure'));
     body.push(`      <failure message="${r(message)}" type="${r(type)}">${r(failureText(s))}</failure>`);
   }
   const out = operationLines(s);

@@ -236,6 +236,27 @@ describe('JUnit report', () => {
     expect(xml).toContain('<error message="interrupted" type="interrupted">');
   });
 
+  it('writes a scenario whose only failure is a cleanup as a failure naming the cleanup', () => {
+    const passedScenario = run.scenarios.find((x) => x.passed && x.skipped === undefined)!;
+    const leaky: RunReport = {
+      ...run,
+      passed: false,
+      scenarios: [
+        {
+          ...passedScenario,
+          passed: false,
+          cleanupErrors: [{ what: 'delete namespace my-app', error: 'timed out after 2 min' }],
+        },
+      ],
+    };
+    const xml = renderJunit(leaky, registry);
+    assertWellFormed(xml);
+    expect(xml).toContain('failures="1"');
+    expect(xml).toContain(
+      '<failure message="cleanup failed: delete namespace my-app: timed out after 2 min" type="cleanup">',
+    );
+  });
+
   it('escapes the five XML specials and drops invalid characters', () => {
     expect(xmlEscape(`<a href="x">'&'</a>\u0000\u001b[31m`)).toBe(
       '&lt;a href=&quot;x&quot;&gt;&apos;&amp;&apos;&lt;/a&gt;\uFFFD\uFFFD[31m',
