@@ -12,6 +12,7 @@ import {
   AssertionFailedError,
 } from '../errors.ts';
 import { commandHelp, parseCommandArgs, type Command } from './command.ts';
+import { secrets, type SecretRegistry } from '../secrets/secret-registry.ts';
 import { createOutput, paint, type Output } from '../terminal/output.ts';
 import { commands } from './commands/index.ts';
 
@@ -136,21 +137,26 @@ export async function main(argv: readonly string[], options: MainOptions = {}): 
   }
 }
 
-export function reportError(out: Output, e: unknown): void {
+/**
+ * Print an error on stderr. Every line goes through the secret registry: an error may quote a value the run
+ * knows (a token in a command line, a password in a message from Vault or Kubernetes).
+ */
+export function reportError(out: Output, e: unknown, registry: SecretRegistry = secrets): void {
+  const say = (text: string) => out.info(registry.redact(text));
   const prefix = paint(out, 'red', 'error');
   if (e instanceof InvalidInputError) {
-    out.info(`${prefix}: invalid input`);
-    out.info(e.describe());
+    say(`${prefix}: invalid input`);
+    say(e.describe());
   } else if (isLabError(e)) {
-    out.info(`${prefix} [${e.code}]: ${e.message}`);
+    say(`${prefix} [${e.code}]: ${e.message}`);
     if (e instanceof ComponentStartError && e.logTail) {
-      out.info(`--- last lines of ${e.logFile ?? 'the log'} ---`);
-      out.info(e.logTail);
+      say(`--- last lines of ${e.logFile ?? 'the log'} ---`);
+      say(e.logTail);
     }
-    if (e instanceof AssertionFailedError && e.diagnosis) out.info(`diagnosis: ${e.diagnosis}`);
+    if (e instanceof AssertionFailedError && e.diagnosis) say(`diagnosis: ${e.diagnosis}`);
   } else {
-    out.info(`${prefix}: ${errorMessage(e)}`);
-    if (process.env.VAULT_ESO_LAB_DEBUG && e instanceof Error && e.stack) out.info(e.stack);
+    say(`${prefix}: ${errorMessage(e)}`);
+    if (process.env.VAULT_ESO_LAB_DEBUG && e instanceof Error && e.stack) say(e.stack);
   }
-  if (isLabError(e) && e.hint) out.info(`hint: ${e.hint}`);
+  if (isLabError(e) && e.hint) say(`hint: ${e.hint}`);
 }
