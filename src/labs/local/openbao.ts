@@ -1,0 +1,82 @@
+/**
+ * The lab's Vault server process (OpenBao dev mode): its ComponentSpec and its unseal key. Dev mode prints a fresh
+ * unseal key at every start, a moment after sys/health already answers; the key of this start is kept in
+ * `vault-unseal-key` (0600) so sealVault/unsealVault work from any process.
+ */
+import { readFileSync } from 'node:fs';
+import { ComponentStartError } from '../../errors.ts';
+import { binaryPath } from '../../components/cache.ts';
+import { components } from '../../components/versions.ts';
+import { secrets } from '../../secrets/secret-registry.ts';
+import { waitFor } from '../../time.ts';
+import type { RunDir } from '../run-dir.ts';
+import { VaultClient } from '../../vault/client.ts';
+import { baseEnv } from './component-specs.ts';
+import type { ComponentSpec } from './launch.ts';
+import { vaultArgs, vaultEnv } from './vault-eso-specs.ts';
+
+export const VAULT_READY_TIMEOUT_MS = 20_000;
+
+export function vaultSpec(run: RunDir, env: NodeJS.ProcessEnv, port: number, token: string): ComponentSpec {
+  const bao = components.openbao;
+  return {
+    name: 'openbao',
+    version: bao.version,
+    file: binaryPath(bao, 'bao', env),
+    args: vaultArgs(port),
+    env: vaultEnv(baseEnv(run), token),
+    port,
+    what: 'OpenBao sys/health',
+    timeoutMs: VAULT_READY_TIMEOUT_MS,
+    probe: async (signal) => {
+      const h = await new VaultClient({ address: `http://127.0.0.1:${port}`, token: '' }).health(signal);
+      return { done: h.httpStatus === 200, seen: `sys/health ${h.httpStatus}${h.sealed ? ' (sealed)' : ''}` };
+    },
+  };
+}
+
+export function countUnsealKeys(logFile: string): number {
+  try {
+    return [...readFileSync(logFile, 'utf8').matchAll(/Unseal Key:\s*\S+/g)].length;
+  } catch {
+    return 0;
+  }
+}
+
+/** The newest "Unseal Key: <base64>" line of the OpenBao log (dev mode prints one at every start). */
+export function readUnsealKey(logFile: string): string | undefined {
+  try {
+    const text = readFileSync(logFile, 'utf8');
+    const all = [...text.matchAll(/Unseal Key:\s*(\S+)/g)];
+    return all.at(-1)?.[1];
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Wait for the key line of this start (the `before`+1-th) and keep it. A start without its key is a failed start:
+ * the lab could not unseal Vault after a `sealVault`.
+ */
+export async function captureUnsealKey(run: RunDir, before: number, signal: AbortSignal): Promise<void> {
+  const log = run.logFile('openbao');
+  try {
+    await waitFor(
+      async () =>
+        countUnsealKeys(log) > before
+          ? { done: true as const, value: undefined }
+          : { done: false as const, seen: 'no unseal key line yet' },
+      { what: "OpenBao's unseal key in its log", timeoutMs: 10_000, intervalMs: 25, signal },
+    );
+  } catch (e) {
+    if (signal.aborted) throw e;
+    throw new ComponentStartError('openbao', 'answered sys/health but printed no unseal key', {
+      logFile: log,
+    });
+  }
+  const key = readUnsealKey(log);
+  if (!key)
+    throw new ComponentStartError('openbao', 'its unseal key line could not be read', { logFile: log });
+  secrets.add(key);
+  run.writePrivate('vault-unseal-key', key + '\n');
+}
