@@ -5,12 +5,25 @@
  * cannot); it adds the acknowledgement timestamp of writes and one typed error, VaultRequestError. Tokens and
  * values never appear in error text.
  */
-import nodeVault from 'node-vault';
 import { LabError, abortError, errorMessage } from '../errors.ts';
-import { fetchTransport, TransportTimeoutError } from './fetch-transport.ts';
+import { TransportTimeoutError } from './fetch-transport.ts';
+import { isApiResponseError, nodeVaultClient, vaultErrors, type NodeVaultClient } from './node-vault.ts';
 import { VaultRequestError } from './vault-error.ts';
+import type {
+  HealthStatus,
+  KubernetesAuthConfig,
+  KubernetesRole,
+  KvMetadata,
+  KvReadResult,
+  KvWriteResult,
+  RequestOptions,
+  TokenInfo,
+  VaultMethod,
+  VaultResponse,
+} from './vault-types.ts';
 
 export { VaultRequestError } from './vault-error.ts';
+export type * from './vault-types.ts';
 
 export interface VaultClientOptions {
   address: string;
@@ -20,120 +33,6 @@ export interface VaultClientOptions {
   /** Per-request timeout (also bounded by the caller's signal). */
   requestTimeoutMs?: number;
   fetch?: typeof fetch;
-}
-
-export interface KvMetadata {
-  currentVersion: number;
-  oldestVersion: number;
-  createdTime?: string;
-  updatedTime?: string;
-  versions: Record<string, { created_time: string; deletion_time: string; destroyed: boolean }>;
-}
-
-export interface KvWriteResult {
-  version: number;
-  createdTime: string;
-  /** `Date.now()` right after Vault's HTTP response arrived. */
-  ackAt: number;
-}
-
-export interface KvReadResult {
-  data: Record<string, string>;
-  version: number;
-  createdTime: string;
-}
-
-export interface HealthStatus {
-  initialized: boolean;
-  sealed: boolean;
-  standby: boolean;
-  version?: string;
-  /** The status /sys/health answers for this state (200 active, 429 standby, 473 performance standby, 501 not
-   * initialised, 503 sealed). */
-  httpStatus: number;
-}
-
-export interface TokenInfo {
-  policies: string[];
-  ttl: number;
-  displayName?: string;
-  meta?: Record<string, string>;
-}
-
-export interface KubernetesAuthConfig {
-  kubernetesHost: string;
-  kubernetesCaCert?: string;
-  disableLocalCaJwt?: boolean;
-  tokenReviewerJwt?: string;
-}
-
-export interface KubernetesRole {
-  boundServiceAccountNames: string[];
-  boundServiceAccountNamespaces: string[];
-  policies: string[];
-  ttl?: string;
-  /** token_max_ttl: the token cannot be renewed beyond this. */
-  maxTtl?: string;
-  audience?: string;
-}
-
-export interface RequestOptions {
-  signal?: AbortSignal;
-  /** Statuses that are not errors for this call (e.g. 404 on a read that may miss). */
-  okStatuses?: number[];
-  /** Use this token instead of the client's. */
-  token?: string;
-}
-
-export type VaultMethod = 'GET' | 'PUT' | 'POST' | 'PATCH' | 'DELETE' | 'LIST';
-
-export interface VaultResponse<T> {
-  /** 200 with a body, 204 without; a non-2xx status only when the caller listed it in `okStatuses`. */
-  status: number;
-  body: T | undefined;
-  /** `Date.now()` right after Vault's response arrived. */
-  at: number;
-}
-
-type NodeVaultClient = ReturnType<typeof nodeVault>;
-
-/** node-vault's error for a non-2xx answer (its class is not exported; this is its shape). */
-interface ApiResponseError {
-  response: { statusCode: number; body: unknown };
-}
-
-function isApiResponseError(e: unknown): e is ApiResponseError {
-  return (
-    e instanceof Error &&
-    typeof (e as Partial<ApiResponseError>).response?.statusCode === 'number' &&
-    'body' in ((e as Partial<ApiResponseError>).response ?? {})
-  );
-}
-
-function vaultErrors(body: unknown): string[] {
-  if (body && typeof body === 'object' && Array.isArray((body as { errors?: unknown }).errors))
-    return (body as { errors: unknown[] }).errors.map(String);
-  if (typeof body === 'string' && body) return [body.slice(0, 200)];
-  return [];
-}
-
-function nodeVaultClient(address: string, token: string, fetchFn: typeof fetch, timeoutMs: number) {
-  const nv = nodeVault({
-    endpoint: address,
-    token,
-    apiVersion: 'v1',
-    // GET ?list=1 instead of the LIST verb.
-    noCustomHTTPVerbs: true,
-    'request-promise': fetchTransport(fetchFn, timeoutMs),
-    // node-vault's debug output would print request bodies (secret values) under DEBUG=node-vault.
-    debug: () => undefined,
-  });
-  // node-vault falls back to VAULT_TOKEN / VAULT_PREFIX / VAULT_NAMESPACE from the environment; this client
-  // talks to exactly the server and token it was given.
-  nv.token = token;
-  (nv as { pathPrefix?: string }).pathPrefix = '';
-  (nv as { namespace?: string }).namespace = undefined;
-  return nv;
 }
 
 export class VaultClient {
