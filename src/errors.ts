@@ -155,7 +155,7 @@ export class WaitTimeoutError extends LabError {
   }
 }
 
-/** The run was interrupted (Ctrl-C, SIGTERM or an aborted signal). Exit 130. */
+/** The run was interrupted (Ctrl-C, SIGTERM, a closed output or an aborted signal). Exit 130 (the CLI: 143 for SIGTERM, 141 for a closed output). */
 export class AbortedError extends LabError {
   override readonly name = 'AbortedError';
   constructor(message = 'interrupted', options: Omit<LabErrorOptions, 'exitCode'> = {}) {
