@@ -3,7 +3,6 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { AbortedError } from '../../../src/errors.ts';
 import { VaultClient, VaultRequestError, stripMount } from '../../../src/vault/client.ts';
-import { policyRules, readPolicyHcl } from '../../../src/tutorial/vault-setup.ts';
 
 interface Seen {
   method: string;
@@ -224,23 +223,16 @@ describe('VaultClient request shaping', () => {
   });
 
   it('policy write sends the HCL under `policy`', async () => {
-    await client().policyWrite('my-app-read', readPolicyHcl(['my-app/config'], 'secret'));
+    await client().policyWrite(
+      'my-app-read',
+      'path "secret/data/my-app/config" {\n  capabilities = ["read"]\n}\n',
+    );
     expect(seen[0]).toMatchObject({ method: 'PUT', url: '/v1/sys/policies/acl/my-app-read' });
     expect((seen[0]?.body as { policy: string }).policy).toContain('path "secret/data/my-app/config"');
   });
 });
 
-describe('policy helpers', () => {
-  it('read paths become KV v2 data paths; full paths are kept', () => {
-    expect(readPolicyHcl(['my-app/config', 'secret/data/x', 'secret/y'], 'secret')).toBe(
-      'path "secret/data/my-app/config" {\n  capabilities = ["read"]\n}\n\n' +
-        'path "secret/data/x" {\n  capabilities = ["read"]\n}\n\n' +
-        'path "secret/data/y" {\n  capabilities = ["read"]\n}\n',
-    );
-    expect(policyRules({ name: 'p', rules: 'path "a" {}' }, 'secret')).toBe('path "a" {}');
-    expect(policyRules({ name: 'p', read: [] }, 'secret')).toBe('# no paths\n');
-  });
-
+describe('stripMount', () => {
   it('stripMount', () => {
     expect(stripMount('secret/data/a/b', 'secret')).toBe('a/b');
     expect(stripMount('/secret/a', 'secret')).toBe('a');
