@@ -35,6 +35,7 @@ export function etcdSpec(
     args: etcdArgs(f, p),
     env: baseEnv(run),
     port: p.etcdClient,
+    otherPorts: [p.etcdPeer],
     what: 'etcd /health',
     timeoutMs: READY_TIMEOUT_MS.etcd,
     probe: async (s) => {

@@ -28,6 +28,8 @@ export interface ComponentSpec {
   args: string[];
   env: Record<string, string>;
   port?: number;
+  /** Other ports it binds (etcd's peer port), released from the reservation with `port`. */
+  otherPorts?: number[];
   what: string;
   timeoutMs: number;
   probe: Probe;
@@ -60,7 +62,14 @@ export async function launch(
   });
   record.components = [
     ...record.components.filter((c) => c.name !== spec.name),
-    { name: spec.name, version: spec.version, pid: d.pid, port: spec.port, exe: spec.file, logFile },
+    {
+      name: spec.name,
+      version: spec.version,
+      pid: d.pid,
+      port: spec.port,
+      exe: spec.exe ?? spec.file,
+      logFile,
+    },
   ];
   run.writeRecord(record);
   const t0 = performance.now();

@@ -21,7 +21,7 @@ import { generatePki, randomToken, type LabPki } from './pki.ts';
 import { PortReservation } from './ports.ts';
 import { applyEsoManifests } from './crds.ts';
 import { reapStaleLabs, stopRecordedComponents } from './stale.ts';
-import { baseEnv, type LabFiles, type LabPorts } from './component-specs.ts';
+import type { LabFiles, LabPorts } from './component-specs.ts';
 import { apiserverSpec, esoSpec, etcdSpec, kcmSpec, READY_TIMEOUT_MS } from './control-plane.ts';
 import { kubeconfigYaml } from './kubeconfig.ts';
 import { launch, stopComponent, type ComponentSpec } from './launch.ts';
@@ -147,7 +147,7 @@ export class LocalLab implements LabProvider {
       });
     const start = async (spec: ComponentSpec) => {
       deferStop(spec.name);
-      await reservation.release(...(spec.port !== undefined ? [spec.port] : []));
+      await reservation.release(...(spec.port !== undefined ? [spec.port] : []), ...(spec.otherPorts ?? []));
       await launch(run, record, spec, s, emit);
     };
     const reservation = await PortReservation.reserve(9);
@@ -183,7 +183,6 @@ export class LocalLab implements LabProvider {
         }),
       );
       run.writePrivate('vault-token', vaultToken + '\n');
-      const k8s = components.kubernetes;
 
       // OpenBao needs nothing else: it starts alongside the Kubernetes chain.
       const vaultReady = (async () => {
@@ -206,11 +205,11 @@ export class LocalLab implements LabProvider {
         emit({ kind: 'lab.component.starting', component: 'eso-crds' });
         const t0 = performance.now();
         await applyEsoManifests({
-          kubectl: binaryPath(k8s, 'kubectl', env),
-          kubeconfig: files.adminKubeconfig,
+          server,
+          caPem: pki.caCertPem,
+          token: adminToken,
           crds: `${componentDir(components.eso, env)}/crds.yaml`,
           rbac: ESO_RBAC_FILE,
-          env: baseEnv(run),
           signal: s,
           timeoutMs: READY_TIMEOUT_MS.crds,
         });

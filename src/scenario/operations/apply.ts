@@ -70,11 +70,10 @@ async function checkNodeImages(
   if (missing.length === 0) return;
   throw new LabError(
     'E_IMAGE_MISSING',
-    `the lab's node does not have ${missing.map((m) => `${m.image} (${m.object})`).join(', ')}; nothing is pulled here. The node has: ${have.join(', ') || 'no images'}`,
-    {
-      exitCode: 1,
-      hint: `save the image as an archive (docker save, or any OCI tool) and import it into the lab's node: eval "$(vault-eso-lab env)"; ctr images import IMAGE.tar`,
-    },
+    `the lab's node does not have ${missing.map((m) => `${m.image} (${m.object})`).join(', ')}; nothing is pulled here. ` +
+      `To provide it, save it as an image archive (docker save, or any OCI tool) and import it into the node: ` +
+      `eval "$(vault-eso-lab env)"; ctr images import IMAGE.tar. The node has: ${have.join(', ') || 'no images'}`,
+    { exitCode: 1 },
   );
 }
 

@@ -272,8 +272,17 @@ function currentFacts(
     facts.latencyMs = first.readAt - ackAt;
   }
   facts.sha256 = first.sha256 ?? '';
+  // What the node's kubelet is configured to, and what Kubernetes' default would allow for a volume.
+  const sync = rt.lab.connection.node?.syncFrequency;
+  if (sync && first.source.startsWith('file:')) {
+    facts.kubeletSyncFrequency = sync;
+    facts.defaultSyncUpToMs = KUBELET_DEFAULT_SYNC.periodMs * (1 + KUBELET_DEFAULT_SYNC.jitter);
+  }
   return facts;
 }
+
+/** Kubernetes' default kubelet syncFrequency (1m) and its jitter (up to +50%). */
+export const KUBELET_DEFAULT_SYNC = { periodMs: 60_000, jitter: 0.5 };
 
 function waitForReport(streams: ContainerStream[], ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => {

@@ -14,7 +14,9 @@ describe('docs/scenarios.md', () => {
     const { expected } = await checkScenarioDocs();
     for (const name of ['initial-sync', 'rotate', 'vault-sealed', 'vault-down', 'consumers'])
       expect(expected).toContain(`## ${name}\n`);
-    expect(expected).toContain('kind only (skipped elsewhere)');
+    expect(expected).toContain(
+      'runs on: labs with a node (the local lab where it can run one, kind) (skipped elsewhere, with the reason)',
+    );
     expect(expected).toContain('**Expect:**');
   });
 });

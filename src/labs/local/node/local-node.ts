@@ -9,7 +9,7 @@
  * and the next command stops it. What is left outside — the bridge device, empty cgroups — `cleanupNodeLeftovers()`
  * removes.
  */
-import { mkdirSync, readdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
@@ -68,9 +68,6 @@ export interface NodeStartInput {
   controllersReady: Promise<void>;
 }
 
-/** Kubernetes' default syncFrequency, for "what the default would mean" in reports. */
-export const KUBELET_DEFAULT_SYNC = { periodMs: 60_000, jitter: 0.5 };
-
 function nodeEnv(run: RunDir, l: NodeLayout, env: NodeJS.ProcessEnv): Record<string, string> {
   const base = baseEnv(run);
   // containerd finds its shim on PATH; the shim finds runc by the configured BinaryName.
@@ -87,6 +84,9 @@ function nodeEnv(run: RunDir, l: NodeLayout, env: NodeJS.ProcessEnv): Record<str
  */
 const NAMESPACE_SETUP = [
   'set -e',
+  // Containers need world-readable files (their rootfs mount points, Secret volumes): the harness's umask 077
+  // applies to the rest of the run dir, which stays 0700 itself.
+  'umask 022',
   'mount -t tmpfs -o mode=0700,size=16m vault-eso-lab-run /run',
   'mount -t tmpfs -o mode=0700,size=64m vault-eso-lab-log /var/log',
   'mkdir -p /var/lib/cni',
@@ -299,8 +299,14 @@ export async function startNode(i: NodeStartInput): Promise<NodeInfo> {
   const kubelet: ComponentSpec = {
     name: 'kubelet',
     version: components.kubernetes.version,
-    file: nsenter,
+    // umask 022 for the Secret volumes' files (read by the containers' users); sh execs nsenter at once.
+    file: '/bin/sh',
+    exe: nsenter,
     args: [
+      '-c',
+      'umask 022; exec "$@"',
+      'sh',
+      nsenter,
       `--target=${nsPid}`,
       '--mount',
       '--pid',
@@ -435,15 +441,29 @@ export async function cleanupNodeLeftovers(runDir: string): Promise<string[]> {
       removed.push(`bridge ${l.bridge}`);
     }
   }
-  for (const dir of containerCgroups(l)) {
+  for (const dir of [...containerCgroups(l), ...cgroupParents()]) {
     try {
       rmdirSync(dir);
       removed.push(`cgroup ${dir}`);
     } catch {
-      /* busy or gone */
+      /* busy (another lab's containers), or gone */
     }
   }
   return removed;
+}
+
+/**
+ * With `cgroupsPerQOS: false` and cgroupfs, containerd puts pods under `/k8s.io/<id>` in every controller; the parent
+ * is removed once empty (rmdir fails while another lab's containers still use it).
+ */
+function cgroupParents(): string[] {
+  try {
+    return readdirSync('/sys/fs/cgroup')
+      .map((ctl) => join('/sys/fs/cgroup', ctl, 'k8s.io'))
+      .filter((p) => existsSync(p));
+  } catch {
+    return [];
+  }
 }
 
 /** cgroup directories named after this node's containers and sandboxes (their ids are in containerd's state). */

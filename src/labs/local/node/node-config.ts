@@ -77,6 +77,8 @@ export function containerdConfigToml(i: ContainerdConfigInput): string {
   return `version = 3
 root = ${q(l.containerdRoot)}
 state = ${q(l.containerdState)}
+# No drop-ins from /etc/containerd/conf.d: the machine's own containerd settings never reach the lab's.
+imports = []
 disabled_plugins = [
   "io.containerd.nri.v1.nri",
   "io.containerd.tracing.processor.v1.otlp",

@@ -31,6 +31,7 @@ describe('containerd config', () => {
   });
   it('has the settings this machine needs and no TCP listener', () => {
     expect(toml).toContain('version = 3');
+    expect(toml).toContain('imports = []');
     expect(toml).toContain('restrict_oom_score_adj = true');
     expect(toml).toContain('SystemdCgroup = false');
     expect(toml).toContain('BinaryName = "/cache/runc"');
