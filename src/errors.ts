@@ -8,7 +8,12 @@ export const ExitCode = {
   failed: 1,
   invalidInput: 2,
   missingPrerequisite: 3,
+  /** Ctrl-C (SIGINT): 128 + 2. */
   interrupted: 130,
+  /** The reader of stdout/stderr went away (`… | head -1`): 128 + SIGPIPE (13), as a shell reports it. */
+  outputClosed: 141,
+  /** SIGTERM: 128 + 15. */
+  terminated: 143,
 } as const;
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
 
@@ -150,7 +155,7 @@ export class WaitTimeoutError extends LabError {
   }
 }
 
-/** The run was interrupted (Ctrl-C, SIGTERM or an aborted signal). Exit 130. */
+/** The run was interrupted (Ctrl-C, SIGTERM, a closed output or an aborted signal). Exit 130 (the CLI: 143 for SIGTERM, 141 for a closed output). */
 export class AbortedError extends LabError {
   override readonly name = 'AbortedError';
   constructor(message = 'interrupted', options: Omit<LabErrorOptions, 'exitCode'> = {}) {

@@ -15,10 +15,10 @@ import { applyObject } from '../kube/apply.ts';
 import { createKubeClients, type KubeClients } from '../kube/client.ts';
 import { LocalLab, ephemeralLabName, type StartedLocalLab } from '../labs/local/local-lab.ts';
 import { runCommand } from '../process/command.ts';
-import { secrets } from '../report/redact.ts';
+import { secrets } from '../secrets/secret-registry.ts';
 import { waitFor, sleep } from '../time.ts';
 import { VaultClient } from '../vault/client.ts';
-import { configureKubernetesAuth, ensureAuthDelegator } from '../vault/tutorial-setup.ts';
+import { configureKubernetesAuth, ensureAuthDelegator } from '../tutorial/vault-setup.ts';
 import { cpuSeconds, rssBytes, selfCpuSeconds } from './proc.ts';
 import { growth, percentile, round } from './stats.ts';
 

@@ -1,7 +1,7 @@
 /** What a CLI command is: a name, its help, its flags (node:util parseArgs config) and a run function. */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { UsageError, type ExitCode } from '../errors.ts';
-import type { Output } from './output.ts';
+import type { Output } from '../terminal/output.ts';
 
 export type OptionSpec = NonNullable<ParseArgsConfig['options']>[string] & {
   description: string;

@@ -1,6 +1,7 @@
 /**
  * CLI entry: parse the command line, thread one AbortSignal (Ctrl-C / SIGTERM) through the command, map errors
- * to exit codes. It returns the exit code; the caller sets process.exitCode (no process.exit here).
+ * to exit codes. It returns the exit code; the caller sets process.exitCode (process.exit only for a second
+ * signal: force quit).
  */
 import {
   ExitCode,
@@ -11,7 +12,8 @@ import {
   AssertionFailedError,
 } from '../errors.ts';
 import { commandHelp, parseCommandArgs } from './command.ts';
-import { createOutput, paint, type Output } from './output.ts';
+import { secrets, type SecretRegistry } from '../secrets/secret-registry.ts';
+import { createOutput, paint, type Output } from '../terminal/output.ts';
 import { commands, type CommandEntry } from './commands/index.ts';
 
 export function mainHelp(list: readonly Pick<CommandEntry, 'name' | 'summary'>[] = commands): string {
@@ -25,7 +27,8 @@ export function mainHelp(list: readonly Pick<CommandEntry, 'name' | 'summary'>[]
     ...list.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
     '',
     "Run 'vault-eso-lab <command> --help' for a command's options.",
-    'Exit codes: 0 passed, 1 failed, 2 invalid input or usage, 3 missing prerequisite, 130 interrupted.',
+    'Exit codes: 0 passed, 1 failed, 2 invalid input or usage, 3 missing prerequisite,',
+    '  130 interrupted (Ctrl-C), 141 output closed (e.g. `| head`), 143 terminated (SIGTERM).',
   ].join('\n');
 }
 
@@ -36,13 +39,24 @@ export interface MainOptions {
   cwd?: string;
   /** Install SIGINT/SIGTERM handlers (off in tests). */
   handleSignals?: boolean;
+  /** Where SIGINT/SIGTERM come from (default: this process; tests pass an EventEmitter). */
+  signals?: SignalSource;
+  /** The commands (default: all of them, loaded lazily; tests add a tiny one). */
+  commands?: readonly CommandEntry[];
+}
+
+export interface SignalSource {
+  on(signal: 'SIGINT' | 'SIGTERM', listener: (sig: NodeJS.Signals) => void): unknown;
+  off(signal: 'SIGINT' | 'SIGTERM', listener: (sig: NodeJS.Signals) => void): unknown;
 }
 
 export async function main(argv: readonly string[], options: MainOptions = {}): Promise<ExitCode> {
   const out = options.out ?? createOutput();
+  const list = options.commands ?? commands;
+  const signals = options.signals ?? process;
   const [name, ...rest] = argv;
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
-    (name === undefined ? out.info : out.result)(mainHelp());
+    (name === undefined ? out.info : out.result)(mainHelp(list));
     return name === undefined ? ExitCode.invalidInput : ExitCode.passed;
   }
   if (name === '--version' || name === '-V') {
@@ -53,32 +67,45 @@ export async function main(argv: readonly string[], options: MainOptions = {}): 
     out.result(pkg.version);
     return ExitCode.passed;
   }
-  const entry = commands.find((c) => c.name === name);
+  const entry = list.find((c) => c.name === name);
   if (!entry) {
     out.info(`vault-eso-lab: unknown command '${name}'`);
     out.info('');
-    out.info(mainHelp());
+    out.info(mainHelp(list));
     return ExitCode.invalidInput;
   }
 
   const controller = new AbortController();
+  /** Why the run was stopped from outside, for the exit code (128 + the signal's number). */
+  let stoppedBy: ExitCode | undefined;
+  const stop = (code: ExitCode, reason: Error) => {
+    stoppedBy ??= code;
+    if (!controller.signal.aborted) controller.abort(reason);
+  };
   const onParent = () => controller.abort(options.signal?.reason);
   options.signal?.addEventListener('abort', onParent, { once: true });
+  const onClosed = () => {
+    out.info(`\n${errorMessage(out.closed.reason)}: stopping and cleaning up…`);
+    stop(ExitCode.outputClosed, new Error('output closed'));
+  };
+  if (out.closed.aborted) onClosed();
+  else out.closed.addEventListener('abort', onClosed, { once: true });
   let interrupts = 0;
   const onSignal = (sig: NodeJS.Signals) => {
     interrupts += 1;
+    const code = sig === 'SIGINT' ? ExitCode.interrupted : ExitCode.terminated;
     if (interrupts === 1) {
       out.info(
         `\n${sig === 'SIGINT' ? 'Interrupted' : `Received ${sig}`}: stopping and cleaning up (again to force quit)…`,
       );
-      controller.abort(new Error(`interrupted by ${sig}`));
+      stop(code, new Error(`interrupted by ${sig}`));
     } else {
-      process.exit(ExitCode.interrupted);
+      process.exit(code);
     }
   };
   if (options.handleSignals ?? true) {
-    process.on('SIGINT', onSignal);
-    process.on('SIGTERM', onSignal);
+    signals.on('SIGINT', onSignal);
+    signals.on('SIGTERM', onSignal);
   }
   try {
     const cmd = await entry.load();
@@ -87,7 +114,7 @@ export async function main(argv: readonly string[], options: MainOptions = {}): 
       out.result(commandHelp(cmd));
       return ExitCode.passed;
     }
-    return await cmd.run({
+    const code = await cmd.run({
       values,
       positionals,
       out,
@@ -95,34 +122,42 @@ export async function main(argv: readonly string[], options: MainOptions = {}): 
       env: options.env ?? process.env,
       cwd: options.cwd ?? process.cwd(),
     });
+    // A command that noticed the stop reports "interrupted"; the exit status says which stop it was.
+    return stoppedBy !== undefined && code !== ExitCode.passed ? stoppedBy : code;
   } catch (e) {
     reportError(out, e);
-    if (controller.signal.aborted) return ExitCode.interrupted;
+    if (controller.signal.aborted) return stoppedBy ?? ExitCode.interrupted;
     return isLabError(e) ? e.exitCode : ExitCode.failed;
   } finally {
+    out.closed.removeEventListener('abort', onClosed);
     if (options.handleSignals ?? true) {
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
+      signals.off('SIGINT', onSignal);
+      signals.off('SIGTERM', onSignal);
     }
     options.signal?.removeEventListener('abort', onParent);
   }
 }
 
-export function reportError(out: Output, e: unknown): void {
+/**
+ * Print an error on stderr. Every line goes through the secret registry: an error may quote a value the run
+ * knows (a token in a command line, a password in a message from Vault or Kubernetes).
+ */
+export function reportError(out: Output, e: unknown, registry: SecretRegistry = secrets): void {
+  const say = (text: string) => out.info(registry.redact(text));
   const prefix = paint(out, 'red', 'error');
   if (e instanceof InvalidInputError) {
-    out.info(`${prefix}: invalid input`);
-    out.info(e.describe());
+    say(`${prefix}: invalid input`);
+    say(e.describe());
   } else if (isLabError(e)) {
-    out.info(`${prefix} [${e.code}]: ${e.message}`);
+    say(`${prefix} [${e.code}]: ${e.message}`);
     if (e instanceof ComponentStartError && e.logTail) {
-      out.info(`--- last lines of ${e.logFile ?? 'the log'} ---`);
-      out.info(e.logTail);
+      say(`--- last lines of ${e.logFile ?? 'the log'} ---`);
+      say(e.logTail);
     }
-    if (e instanceof AssertionFailedError && e.diagnosis) out.info(`diagnosis: ${e.diagnosis}`);
+    if (e instanceof AssertionFailedError && e.diagnosis) say(`diagnosis: ${e.diagnosis}`);
   } else {
-    out.info(`${prefix}: ${errorMessage(e)}`);
-    if (process.env.VAULT_ESO_LAB_DEBUG && e instanceof Error && e.stack) out.info(e.stack);
+    say(`${prefix}: ${errorMessage(e)}`);
+    if (process.env.VAULT_ESO_LAB_DEBUG && e instanceof Error && e.stack) say(e.stack);
   }
-  if (isLabError(e) && e.hint) out.info(`hint: ${e.hint}`);
+  if (isLabError(e) && e.hint) say(`hint: ${e.hint}`);
 }

@@ -129,7 +129,11 @@ export async function applyObjects(
   return applied;
 }
 
-/** Delete one object; absent is fine. Foreground propagation so owned objects go too. */
+/**
+ * Delete one object; absent is fine. Background propagation (kubectl's default): the object goes at once and
+ * the garbage collector then deletes what it owns — the path owner-gc observes (an ExternalSecret deleted, its
+ * Secret collected afterwards). Foreground would hold the owner until its dependents are gone.
+ */
 export async function deleteObject(kube: KubeClients, o: KubernetesObject): Promise<'deleted' | 'absent'> {
   try {
     await kube.objects.delete(o, undefined, undefined, undefined, undefined, 'Background');

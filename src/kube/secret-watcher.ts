@@ -5,7 +5,7 @@
  * and stops when its AbortSignal fires.
  */
 import { Watch, type V1Secret } from '@kubernetes/client-node';
-import { formatMasked, secrets } from '../report/redact.ts';
+import { formatMasked, secrets } from '../secrets/secret-registry.ts';
 import { abortError, errorMessage } from '../errors.ts';
 import { systemClock, type Clock } from '../time.ts';
 import { statusOf, type KubeClients } from './client.ts';

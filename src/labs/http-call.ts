@@ -1,4 +1,4 @@
-/** Small HTTP(S) requests for readiness probes and Vault sys calls, over loopback, with a CA when needed. */
+/** Small HTTP(S) requests for readiness probes over loopback, with a CA when needed (Vault calls go through src/vault/client.ts). */
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 

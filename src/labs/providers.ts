@@ -3,7 +3,8 @@
  * command index), so `--provider kind|existing`, `down`, `status` and `env` can start and attach to them.
  */
 import { registerAttacher, registerProvider } from './lab-session.ts';
-import { KindLab, StartedKindLab, kindOptionsFromFlags } from './kind/kind-lab.ts';
+import { KindLab, kindOptionsFromFlags } from './kind/kind-lab.ts';
+import { StartedKindLab } from './kind/started-kind-lab.ts';
 import { ExistingLab, StartedExistingLab, existingOptions } from './existing/existing-lab.ts';
 
 registerProvider('kind', ({ flags }) => new KindLab(kindOptionsFromFlags(flags)));

@@ -4,7 +4,7 @@
  * inject faults, report status and stop.
  */
 import type { CleanupStack } from '../cleanup.ts';
-import { secrets } from '../report/redact.ts';
+import { secrets } from '../secrets/secret-registry.ts';
 import type { ComponentStatus, LabConnection, LabFaults, ProviderName, StartedLab } from './lab-provider.ts';
 import type { LabRecord, RunDir } from './run-dir.ts';
 

@@ -15,7 +15,24 @@ import {
 } from 'node:fs';
 import { join } from 'node:path';
 import type { LabConnection, ProviderName } from './lab-provider.ts';
+import { UsageError } from '../errors.ts';
 import { labsRoot } from '../paths.ts';
+
+/**
+ * A lab name is a DNS label (lowercase letters, digits, '-', 1–63 characters, no '-' at either end): it names
+ * exactly one directory under `labs/`, and appears in cluster and Vault names. `../escaped` or `a/b` would
+ * create a run directory no command could find or stop.
+ */
+export const LAB_NAME = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
+
+/** The name, or a UsageError (exit 2) naming the flag and the rule. */
+export function checkLabName(name: string, what = 'lab name'): string {
+  if (!LAB_NAME.test(name))
+    throw new UsageError(
+      `${what} must be lowercase letters, digits and '-' (1-63 characters, starting and ending with a letter or digit); got '${name}'`,
+    );
+  return name;
+}
 
 export interface ComponentRecord {
   name: string;
@@ -48,6 +65,7 @@ export class RunDir {
   private constructor(readonly path: string) {}
 
   static create(name: string, env: NodeJS.ProcessEnv = process.env): RunDir {
+    checkLabName(name);
     const root = labsRoot(env);
     mkdirSync(root, { recursive: true, mode: 0o700 });
     const path = join(root, name);

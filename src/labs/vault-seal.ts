@@ -1,30 +1,28 @@
 /** Seal and unseal a lab's Vault through its API: the same for every provider that knows the unseal key. */
 import { LabError } from '../errors.ts';
-import { httpCall, type HttpOptions, type HttpResponse } from './http-call.ts';
+import { VaultClient } from '../vault/client.ts';
 import type { LabConnection, LabFaults } from './lab-provider.ts';
 
-export type HttpFn = (url: string, o?: HttpOptions) => Promise<HttpResponse>;
-
 export function sealFaults(
-  connection: LabConnection,
+  vault: VaultClient | LabConnection,
   unsealKey: () => string | undefined,
-  http: HttpFn = httpCall,
 ): Pick<LabFaults, 'sealVault' | 'unsealVault'> {
-  const call = async (path: string, what: string, signal: AbortSignal, body?: unknown) => {
-    const r = await http(`${connection.vault.address}/v1/${path}`, {
-      method: 'PUT',
-      headers: { 'x-vault-token': connection.vault.token },
-      body: body === undefined ? undefined : JSON.stringify(body),
-      signal,
-    });
-    if (r.status >= 300) throw new LabError('E_VAULT', `${what} Vault failed: HTTP ${r.status}`);
-  };
+  const client =
+    vault instanceof VaultClient
+      ? vault
+      : new VaultClient({
+          address: vault.vault.address,
+          token: vault.vault.token,
+          kvMount: vault.vault.kvMount,
+        });
   return {
-    sealVault: (signal) => call('sys/seal', 'sealing', signal),
-    unsealVault: (signal) => {
+    sealVault: (signal) => client.seal(signal),
+    unsealVault: async (signal) => {
       const key = unsealKey();
-      if (!key) return Promise.reject(new LabError('E_VAULT', 'no unseal key recorded for this lab'));
-      return call('sys/unseal', 'unsealing', signal, { key });
+      if (!key) throw new LabError('E_VAULT', 'no unseal key recorded for this lab');
+      const r = await client.unseal(key, signal);
+      if (r.sealed)
+        throw new LabError('E_VAULT', `Vault is still sealed after the unseal key (progress ${r.progress})`);
     },
   };
 }

@@ -3,10 +3,10 @@
  * a final summary on stdout: each scenario with PASS/FAIL and duration, then the rotations table. On a TTY the
  * running operation shows as a pending line that its result replaces. Every line passes through redact().
  */
-import { paint, table, type Output } from '../cli/output.ts';
+import { paint, table, type Output } from '../terminal/output.ts';
 import { formatMs } from '../errors.ts';
 import type { RunEvent } from './events.ts';
-import type { SecretRegistry } from './redact.ts';
+import type { SecretRegistry } from '../secrets/secret-registry.ts';
 import { distinctRotations, scenarioOutcome, type RunReport, type ScenarioReport } from './report-model.ts';
 import type { Reporter } from './reporter.ts';
 

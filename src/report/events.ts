@@ -13,11 +13,7 @@ export type LabEvent =
   | { kind: 'lab.stopped'; labId: string }
   | { kind: 'lab.info'; message: string };
 
-/** Short, non-reversible fingerprint of a value: the first 8 hex chars of its SHA-256. */
-export type ShortHash = string;
-
-/** A Secret as shown to humans and reports: key names with short hashes. */
-export type MaskedData = Record<string, ShortHash>;
+export type { MaskedData, ShortHash } from '../secrets/secret-registry.ts';
 
 export type ScenarioEvent =
   | { kind: 'scenario.start'; scenario: string; file: string; provider: string }

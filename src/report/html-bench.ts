@@ -4,7 +4,7 @@
  * with N; for the other benchmarks their figures as a table. Redacted and written 0600 like every report.
  */
 import { esc, histogram, lineChart, page } from './html-page.ts';
-import type { SecretRegistry } from './redact.ts';
+import type { SecretRegistry } from '../secrets/secret-registry.ts';
 import { redactDeep, writeReportFile } from './report-file.ts';
 
 type Json = Record<string, unknown>;

@@ -5,7 +5,7 @@
  * text is redacted (values appear only as short hashes) and the file is written 0600 like the other reports.
  */
 import { esc, formatSeconds, page, ticks } from './html-page.ts';
-import type { SecretRegistry } from './redact.ts';
+import type { SecretRegistry } from '../secrets/secret-registry.ts';
 import { redactDeep, writeReportFile } from './report-file.ts';
 import { scenarioOutcome, type RunReport, type ScenarioReport, type TimelineEntry } from './report-model.ts';
 import type { Reporter } from './reporter.ts';

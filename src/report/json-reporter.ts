@@ -2,7 +2,7 @@
  * `--report-json FILE`. One scenario: `{scenario, provider, passed, durationMs, steps, rotations, versions, …}`.
  * Several (`scenario all`): `{provider, passed, durationMs, versions, scenarios: [those objects]}`.
  */
-import type { SecretRegistry } from './redact.ts';
+import type { SecretRegistry } from '../secrets/secret-registry.ts';
 import type { ScenarioReport, RunReport } from './report-model.ts';
 import { redactDeep, writeReportFile } from './report-file.ts';
 import type { Reporter } from './reporter.ts';

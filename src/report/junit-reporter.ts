@@ -4,7 +4,7 @@
  * and evidence; an interrupted one an <error>; a skipped one <skipped>. Text is redacted, then XML-escaped.
  */
 import { formatMs } from '../errors.ts';
-import type { SecretRegistry } from './redact.ts';
+import type { SecretRegistry } from '../secrets/secret-registry.ts';
 import { firstFailure, scenarioOutcome, type RunReport, type ScenarioReport } from './report-model.ts';
 import { writeReportFile } from './report-file.ts';
 import type { Reporter } from './reporter.ts';
@@ -61,10 +61,15 @@ function testcase(s: ScenarioReport, provider: string, r: (s: string) => string)
     body.push(`      <error message="interrupted" type="interrupted">${r(failureText(s))}</error>`);
   else if (outcome === 'failed') {
     const first = firstFailure(s);
+    const cleanup = s.cleanupErrors[0];
     const message = first
       ? `step "${first.step.name}": ${first.operation.operation} ${first.operation.summary}: ${first.operation.error ?? 'failed'}`
-      : 'failed';
-    const type = first?.operation.timedOut ? 'timeout' : (first?.operation.operation ?? 'failure');
+      : cleanup
+        ? `cleanup failed: ${cleanup.what}: ${cleanup.error}`
+        : 'failed';
+    const type = first?.operation.timedOut
+      ? 'timeout'
+      : (first?.operation.operation ?? (cleanup ? 'cleanup' : 'failure'));
     body.push(`      <failure message="${r(message)}" type="${r(type)}">${r(failureText(s))}</failure>`);
   }
   const out = operationLines(s);

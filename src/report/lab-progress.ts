@@ -1,9 +1,9 @@
 /** Prints lab lifecycle events (builds, component starts) as progress lines on stderr. One formatter per event kind. */
 import { formatMs } from '../errors.ts';
-import type { Output } from '../cli/output.ts';
-import { paint } from '../cli/output.ts';
+import type { Output } from '../terminal/output.ts';
+import { paint } from '../terminal/output.ts';
 import type { LabEvent } from './events.ts';
-import { secrets } from './redact.ts';
+import { secrets } from '../secrets/secret-registry.ts';
 
 export function formatLabEvent(e: LabEvent): string | undefined {
   switch (e.kind) {

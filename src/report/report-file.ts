@@ -1,7 +1,7 @@
 /** Writing report files: owner-only permissions, every string redacted. */
 import { chmod, mkdir, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import type { SecretRegistry } from './redact.ts';
+import type { SecretRegistry } from '../secrets/secret-registry.ts';
 
 /** Write a report file (creating its directory), readable by the owner only. */
 export async function writeReportFile(path: string, content: string): Promise<void> {

@@ -59,7 +59,7 @@ export interface ScenarioReport {
   passed: boolean;
   /** Why the scenario did not run (e.g. `requires kind; this lab is local`). A skipped scenario passes. */
   skipped?: string;
-  /** Ctrl-C or SIGTERM stopped the run (exit 130). */
+  /** Ctrl-C, SIGTERM or a closed output stopped the run (the CLI exits 130, 143 or 141). */
   interrupted?: boolean;
   startedAt: string;
   durationMs: number;
@@ -121,7 +121,7 @@ export function buildRunReport(
   };
 }
 
-/** 0 when every scenario passed (or was skipped), 130 when interrupted, 1 otherwise. */
+/** 0 when every scenario passed (or was skipped), 130 when interrupted (the CLI says which stop: 130/143/141), 1 otherwise. */
 export function exitCodeFor(run: Pick<RunReport, 'passed' | 'interrupted'>): ExitCode {
   if (run.interrupted) return ExitCode.interrupted;
   return run.passed ? ExitCode.passed : ExitCode.failed;

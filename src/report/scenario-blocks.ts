@@ -2,11 +2,11 @@
  * Console output for parallel runs: each scenario's lines are held while it runs and printed as one block when it
  * ends, so lines of concurrent scenarios never interleave. On a terminal, one live line says what is running.
  */
-import type { Output } from '../cli/output.ts';
+import type { Output } from '../terminal/output.ts';
 import type { Placement, ScenarioSink } from '../scenario/orchestrator.ts';
 import type { Scenario } from '../scenario/model.ts';
 import { ConsoleReporter } from './console-reporter.ts';
-import type { SecretRegistry } from './redact.ts';
+import type { SecretRegistry } from '../secrets/secret-registry.ts';
 
 export class ScenarioBlocks {
   private readonly running = new Set<string>();
@@ -28,6 +28,7 @@ export class ScenarioBlocks {
       color: this.out.color,
       stdout: this.out.stdout,
       stderr: this.out.stderr,
+      closed: this.out.closed,
     };
     const reporter = new ConsoleReporter(buffer, { summary: false, registry: this.registry });
     this.running.add(scenario.name);

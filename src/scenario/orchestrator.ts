@@ -12,7 +12,7 @@
  * and every scenario that did not start is reported as not run.
  */
 import type { Emit, RunEvent } from '../report/events.ts';
-import { maskData } from '../report/redact.ts';
+import { maskData } from '../secrets/secret-registry.ts';
 import {
   buildRunReport,
   type RunReport,

@@ -3,24 +3,21 @@
  * fails, then `catch` (only after a failure), then `finally` (always). A failed step fails the scenario and the
  * later steps are skipped. Each operation runs under its own timeout (a child AbortController joined with the
  * run's signal). Cleanups registered by operations run after the steps, last-in-first-out, each with its own
- * timeout, also when the run fails or is interrupted — unless `keep`.
+ * timeout, also when the run fails or is interrupted — unless `keep`. A cleanup that fails fails the scenario:
+ * what it should have removed is still there (a namespace, a policy) and would leak into the next scenario.
+ * Report building is in scenario-report.ts, one operation's timed run in timed-execution.ts.
  */
-import {
-  AbortedError,
-  InvalidInputError,
-  LabError,
-  WaitTimeoutError,
-  errorMessage,
-  formatMs,
-} from '../errors.ts';
-import type { Emit, OperationPhase, RunEvent } from '../report/events.ts';
+import { InvalidInputError, LabError, errorMessage } from '../errors.ts';
+import type { Emit, RunEvent } from '../report/events.ts';
 import type { OperationReport, ScenarioReport, StepReport } from '../report/report-model.ts';
 import { zodToInputIssues } from './issues.ts';
 import type { OperationSpec, Scenario, StepSpec } from './model.ts';
 import { formatPath } from './source-map.ts';
 import type { OperationContext, OperationHandler, OperationOutcome } from './operation.ts';
 import type { Timeouts } from './schema.ts';
+import { emitEnd, newScenarioReport, operationReport, recordCleanup } from './scenario-report.ts';
 import { substituteDeep, templateValues } from './template.ts';
+import { abortReason, execute, type Settled } from './timed-execution.ts';
 import { resolveTimeout, type ResolvedTimeout } from './timeouts.ts';
 import { unmetRequirement, type LabCapabilities } from './requirements.ts';
 
@@ -57,29 +54,13 @@ interface Cleanup {
   fn: (signal: AbortSignal) => Promise<void>;
 }
 
-type Settled<T> =
-  | { ok: true; value: T }
-  | { ok: false; error: unknown; timedOut: boolean; interrupted: boolean; timeoutMessage?: string };
-
 export async function runScenario<R>(
   scenario: Scenario,
   options: RunScenarioOptions<R>,
 ): Promise<ScenarioReport> {
   const now = options.now ?? Date.now;
   const started = now();
-  const report: ScenarioReport = {
-    scenario: scenario.name,
-    description: scenario.description,
-    file: scenario.file,
-    provider: options.provider,
-    passed: true,
-    startedAt: new Date().toISOString(),
-    durationMs: 0,
-    steps: [],
-    cleanups: [],
-    cleanupErrors: [],
-    rotations: [],
-  };
+  const report = newScenarioReport(scenario, options.provider);
   const emit: Emit = (e: RunEvent) => {
     if (e.kind === 'rotation') {
       const { kind: _kind, ...rotation } = e;
@@ -288,13 +269,9 @@ async function runCleanups<R>(
       now() - t0,
       settled,
     );
-    report.cleanups.push(op);
+    const failure = recordCleanup(report, op);
     emitEnd(emit, cleanup.step, op);
-    if (!op.passed) {
-      const error = op.error ?? 'failed';
-      report.cleanupErrors.push({ what: cleanup.description, error });
-      emit({ kind: 'cleanup.error', what: cleanup.description, error });
-    }
+    if (failure) emit({ kind: 'cleanup.error', ...failure });
   }
 }
 
@@ -331,131 +308,4 @@ function safeSummary<R>(
   } catch {
     return fallback;
   }
-}
-
-/**
- * Run `fn` under `timeout` and `runSignal`. The handler is told `timeout.ms` (its own waits should end then,
- * naming what they last saw); its signal aborts `grace` ms later in case it did not, and after a further
- * `grace` ms the runner stops waiting for it. An abort of `runSignal` reaches the handler at once.
- */
-async function execute<T>(
-  what: string,
-  timeout: ResolvedTimeout,
-  runSignal: AbortSignal,
-  grace: number,
-  fn: (signal: AbortSignal) => Promise<T>,
-): Promise<Settled<T>> {
-  if (runSignal.aborted)
-    return { ok: false, error: abortedFrom(runSignal), timedOut: false, interrupted: true };
-  const timeoutMessage = `${what} timed out after ${formatMs(timeout.ms)} (${timeout.source})`;
-  const child = new AbortController();
-  const timer = setTimeout(
-    () => child.abort(new WaitTimeoutError(what, timeout.ms, undefined, {})),
-    timeout.ms + grace,
-  );
-  const signal = AbortSignal.any([runSignal, child.signal]);
-  let graceTimer: NodeJS.Timeout | undefined;
-  let onAbort: (() => void) | undefined;
-  const abandoned = new Promise<'abandoned'>((resolve) => {
-    onAbort = () => (graceTimer = setTimeout(() => resolve('abandoned'), grace));
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
-  const run = Promise.resolve()
-    .then(() => fn(signal))
-    .then(
-      (value) => ({ ok: true as const, value }),
-      (error: unknown) => ({ ok: false as const, error }),
-    );
-  try {
-    const outcome = await Promise.race([run, abandoned]);
-    const interrupted = runSignal.aborted;
-    const timedOut = !interrupted && child.signal.aborted;
-    if (outcome === 'abandoned' || interrupted || timedOut) {
-      const error = outcome !== 'abandoned' && !outcome.ok ? outcome.error : undefined;
-      if (interrupted)
-        return { ok: false, error: abortedFrom(runSignal), timedOut: false, interrupted: true };
-      return { ok: false, error, timedOut: true, interrupted: false, timeoutMessage };
-    }
-    if (outcome.ok) return { ok: true, value: outcome.value };
-    if (outcome.error instanceof WaitTimeoutError)
-      // The handler's own wait ran out: its message says for how long and what it last saw.
-      return { ok: false, error: outcome.error, timedOut: true, interrupted: false, timeoutMessage: what };
-    return { ok: false, error: outcome.error, timedOut: false, interrupted: false };
-  } finally {
-    clearTimeout(timer);
-    clearTimeout(graceTimer);
-    if (onAbort) signal.removeEventListener('abort', onAbort);
-  }
-}
-
-function operationReport(
-  operation: string,
-  name: string,
-  phase: OperationPhase,
-  summary: string,
-  timeoutMs: number,
-  durationMs: number,
-  settled: Settled<OperationOutcome | void>,
-): OperationReport {
-  const base = { operation, name, phase, summary, timeoutMs, durationMs };
-  if (settled.ok) {
-    const facts = settled.value ? settled.value.facts : undefined;
-    return { ...base, passed: true, ...(facts ? { facts } : {}) };
-  }
-  const { error } = settled;
-  const noise = settled.timedOut || settled.interrupted ? isAbortNoise(error) : false;
-  const detail = error === undefined || noise ? undefined : describeError(error);
-  const message = settled.timedOut
-    ? `${settled.timeoutMessage ?? 'timed out'}${detail ? `: ${detail}` : ''}`
-    : settled.interrupted
-      ? 'interrupted'
-      : (detail ?? 'failed');
-  const diagnosis = (error as { diagnosis?: unknown } | undefined)?.diagnosis;
-  const evidence = (error as { evidence?: unknown } | undefined)?.evidence;
-  return {
-    ...base,
-    passed: false,
-    ...(settled.timedOut ? { timedOut: true } : {}),
-    error: message,
-    ...(typeof diagnosis === 'string' && diagnosis ? { diagnosis } : {}),
-    ...(Array.isArray(evidence) && evidence.length ? { evidence: evidence.map(String) } : {}),
-  };
-}
-
-function emitEnd(emit: Emit, step: string, op: OperationReport): void {
-  emit({
-    kind: 'operation.end',
-    step,
-    operation: op.operation,
-    summary: op.summary,
-    phase: op.phase,
-    passed: op.passed,
-    durationMs: op.durationMs,
-    ...(op.error === undefined ? {} : { error: op.error }),
-    ...(op.diagnosis === undefined ? {} : { diagnosis: op.diagnosis }),
-    ...(op.evidence === undefined ? {} : { evidence: op.evidence }),
-    ...(op.facts === undefined ? {} : { facts: op.facts }),
-  });
-}
-
-function describeError(e: unknown): string {
-  if (e instanceof InvalidInputError) return e.describe();
-  return errorMessage(e);
-}
-
-/** An error that only says "the signal fired" (the runner's own timeout or abort message says more). */
-function isAbortNoise(e: unknown): boolean {
-  if (e instanceof AbortedError) return true;
-  if (e instanceof WaitTimeoutError && e.cause === undefined && e.lastSeen === undefined) return true;
-  return e instanceof Error && e.name === 'AbortError';
-}
-
-function abortedFrom(signal: AbortSignal): AbortedError {
-  const reason: unknown = signal.reason;
-  return reason instanceof AbortedError ? reason : new AbortedError(abortReason(signal), { cause: reason });
-}
-
-function abortReason(signal: AbortSignal): string {
-  const reason: unknown = signal.reason;
-  return reason instanceof Error ? reason.message : reason === undefined ? 'interrupted' : String(reason);
 }

@@ -7,7 +7,7 @@ import type { StartedLab } from '../labs/lab-provider.ts';
 import { createKubeClients, type KubeClients } from '../kube/client.ts';
 import { SecretWatcher, kubeSecretWatchDeps, type SecretWatcherDeps } from '../kube/secret-watcher.ts';
 import { VaultClient, stripMount } from '../vault/client.ts';
-import { secrets } from '../report/redact.ts';
+import { secrets } from '../secrets/secret-registry.ts';
 import type { TimelineEntry } from '../report/report-model.ts';
 import { secretTimelineEntry, type RuntimeSource } from './orchestrator.ts';
 import { ConsumerStreams } from '../kube/consumer-stream.ts';

@@ -3,7 +3,7 @@
  * Markdown is normalised so the file is reproducible: ports, the work directory, timestamps, measured durations and
  * the hashes of generated values are replaced by stable placeholders.
  */
-import { paint, type Output } from '../cli/output.ts';
+import { paint, type Output } from '../terminal/output.ts';
 import type { Block, TutorialContext, TutorialStep } from './model.ts';
 import { declaredUndos } from './steps.ts';
 import type { ActionOutput, Transcript } from './transcript.ts';

@@ -13,7 +13,7 @@ import { createKubeClients } from '../kube/client.ts';
 import type { LabConnection, StartedLab } from '../labs/lab-provider.ts';
 import { secretsEncryption } from '../labs/local/etcd-access.ts';
 import { runCommand, which } from '../process/command.ts';
-import { secrets } from '../report/redact.ts';
+import { secrets } from '../secrets/secret-registry.ts';
 import { files, names, stopWatcher } from './actions.ts';
 import type { CliInvocation, TutorialContext, TutorialRuntime } from './model.ts';
 import { labSecretStore } from './steps-kubernetes.ts';

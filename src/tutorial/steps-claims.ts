@@ -7,7 +7,7 @@
 import { atRestMismatch, describeAtRest, describeSeen, readEtcdKey, secretKey } from '../kube/etcd-reader.ts';
 import { decodeSecretData } from '../kube/secret-watcher.ts';
 import { localEtcdEndpoint } from '../labs/local/etcd-access.ts';
-import { secrets, shortHash } from '../report/redact.ts';
+import { secrets, shortHash } from '../secrets/secret-registry.ts';
 import type { Block, TutorialContext, TutorialStep } from './model.ts';
 import { commandOutput, files, names, shellAction } from './actions.ts';
 import { readFileSync } from 'node:fs';

@@ -11,7 +11,7 @@ import {
   readEsoObject,
   refreshIntervalMs,
 } from '../kube/external-secrets.ts';
-import { formatMasked } from '../report/redact.ts';
+import { formatMasked } from '../secrets/secret-registry.ts';
 import { sleep } from '../time.ts';
 import type { ActionBlock, TutorialContext, TutorialRuntime, TutorialStep } from './model.ts';
 import { commandOutput, formatMeasured, names, pick, secretWatcher, shell, shellAction } from './actions.ts';

@@ -6,7 +6,7 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { secrets, shortHash } from '../report/redact.ts';
+import { secrets, shortHash } from '../secrets/secret-registry.ts';
 import type { GeneratedValue } from './model.ts';
 
 export const SEED_ENV = 'VAULT_ESO_LAB_TUTORIAL_SEED';

@@ -5,9 +5,9 @@
  */
 import { CleanupStack } from '../cleanup.ts';
 import { errorMessage } from '../errors.ts';
-import type { Output } from '../cli/output.ts';
-import { secrets } from '../report/redact.ts';
-import { paint } from '../cli/output.ts';
+import type { Output } from '../terminal/output.ts';
+import { secrets } from '../secrets/secret-registry.ts';
+import { paint } from '../terminal/output.ts';
 import type { Block, TutorialRuntime, TutorialStep, Undo } from './model.ts';
 import type { Prompter } from './prompt.ts';
 import { stepHeader, terminalBlock, terminalOutput } from './render.ts';

@@ -1,8 +1,29 @@
 /**
- * A small Vault (OpenBao) HTTP client over `fetch`: only the endpoints the lab needs, with errors that name the
- * method, path, status and Vault's own `errors` list. Tokens and values never appear in error text.
+ * The one Vault (OpenBao) client: every Vault call in the tool and its tests goes through here. Built on
+ * node-vault (URLs, the token header, response checks, Vault's `errors` list) with a fetch transport that carries
+ * the caller's AbortSignal and a per-request timeout (see fetch-transport.ts for why node-vault's own transport
+ * cannot); it adds the acknowledgement timestamp of writes and one typed error, VaultRequestError. Tokens and
+ * values never appear in error text.
  */
-import { LabError, abortError } from '../errors.ts';
+import { LabError, abortError, errorMessage } from '../errors.ts';
+import { TransportTimeoutError } from './fetch-transport.ts';
+import { isApiResponseError, nodeVaultClient, vaultErrors, type NodeVaultClient } from './node-vault.ts';
+import { VaultRequestError } from './vault-error.ts';
+import type {
+  HealthStatus,
+  KubernetesAuthConfig,
+  KubernetesRole,
+  KvMetadata,
+  KvReadResult,
+  KvWriteResult,
+  RequestOptions,
+  TokenInfo,
+  VaultMethod,
+  VaultResponse,
+} from './vault-types.ts';
+
+export { VaultRequestError } from './vault-error.ts';
+export type * from './vault-types.ts';
 
 export interface VaultClientOptions {
   address: string;
@@ -14,115 +35,24 @@ export interface VaultClientOptions {
   fetch?: typeof fetch;
 }
 
-/** Vault answered with a non-2xx status (or could not be reached: status 0). */
-export class VaultRequestError extends LabError {
-  override readonly name = 'VaultRequestError';
-  readonly method: string;
-  readonly path: string;
-  readonly status: number;
-  readonly errors: readonly string[];
-  constructor(method: string, path: string, status: number, errors: readonly string[], cause?: unknown) {
-    const why = status === 0 ? 'unreachable' : `HTTP ${status}`;
-    const detail = errors.length ? `: ${errors.join('; ')}` : '';
-    super('E_VAULT', `vault ${method} ${path}: ${why}${detail}`, cause === undefined ? {} : { cause });
-    this.method = method;
-    this.path = path;
-    this.status = status;
-    this.errors = errors;
-  }
-
-  get permissionDenied(): boolean {
-    return this.status === 403;
-  }
-  get sealed(): boolean {
-    return this.status === 503 || this.errors.some((e) => /sealed/i.test(e));
-  }
-  get unreachable(): boolean {
-    return this.status === 0;
-  }
-}
-
-export interface KvMetadata {
-  currentVersion: number;
-  oldestVersion: number;
-  createdTime?: string;
-  updatedTime?: string;
-  versions: Record<string, { created_time: string; deletion_time: string; destroyed: boolean }>;
-}
-
-export interface KvWriteResult {
-  version: number;
-  createdTime: string;
-  /** `Date.now()` right after Vault's HTTP response arrived. */
-  ackAt: number;
-}
-
-export interface KvReadResult {
-  data: Record<string, string>;
-  version: number;
-  createdTime: string;
-}
-
-export interface HealthStatus {
-  initialized: boolean;
-  sealed: boolean;
-  standby: boolean;
-  version?: string;
-  /** HTTP status of /sys/health (200 active, 429 standby, 501 not initialised, 503 sealed). */
-  httpStatus: number;
-}
-
-export interface TokenInfo {
-  policies: string[];
-  ttl: number;
-  displayName?: string;
-  meta?: Record<string, string>;
-}
-
-export interface KubernetesAuthConfig {
-  kubernetesHost: string;
-  kubernetesCaCert?: string;
-  disableLocalCaJwt?: boolean;
-  tokenReviewerJwt?: string;
-}
-
-export interface KubernetesRole {
-  boundServiceAccountNames: string[];
-  boundServiceAccountNamespaces: string[];
-  policies: string[];
-  ttl?: string;
-  /** token_max_ttl: the token cannot be renewed beyond this. */
-  maxTtl?: string;
-  audience?: string;
-}
-
-export interface RequestOptions {
-  signal?: AbortSignal;
-  /** Statuses that are not errors for this call (e.g. 404 on a read that may miss). */
-  okStatuses?: number[];
-  /** Use this token instead of the client's. */
-  token?: string;
-}
-
-interface Response<T> {
-  status: number;
-  body: T | undefined;
-  at: number;
-}
-
 export class VaultClient {
   readonly address: string;
   readonly kvMount: string;
   private readonly token: string;
   private readonly timeoutMs: number;
   private readonly fetchFn: typeof fetch;
+  private readonly nv: NodeVaultClient;
+  /** The same server without a token, for sys/health, unseal and logins. */
+  private readonly anonymous: NodeVaultClient;
 
   constructor(options: VaultClientOptions) {
     this.address = options.address.replace(/\/+$/, '');
     this.token = options.token;
     this.kvMount = (options.kvMount ?? 'secret').replace(/^\/+|\/+$/g, '');
     this.timeoutMs = options.requestTimeoutMs ?? 10_000;
-    this.fetchFn = options.fetch ?? fetch;
+    this.fetchFn = options.fetch ?? ((input, init) => fetch(input, init));
+    this.nv = nodeVaultClient(this.address, this.token, this.fetchFn, this.timeoutMs);
+    this.anonymous = nodeVaultClient(this.address, '', this.fetchFn, this.timeoutMs);
   }
 
   /** A client for the same server with another token (e.g. a role's token after login). */
@@ -136,53 +66,78 @@ export class VaultClient {
     });
   }
 
-  /** Low-level request. `path` is relative to `/v1/`. */
+  /** Low-level request. `path` is relative to `/v1/` (a `?query` is kept). */
   async request<T = Record<string, unknown>>(
-    method: 'GET' | 'PUT' | 'POST' | 'PATCH' | 'DELETE' | 'LIST',
+    method: VaultMethod,
     path: string,
     body?: unknown,
     options: RequestOptions = {},
-  ): Promise<Response<T>> {
+  ): Promise<VaultResponse<T>> {
     const cleanPath = path.replace(/^\/+/, '');
-    const headers: Record<string, string> = {};
-    const token = options.token ?? this.token;
-    if (token) headers['X-Vault-Token'] = token;
-    if (body !== undefined)
-      headers['Content-Type'] = method === 'PATCH' ? 'application/merge-patch+json' : 'application/json';
-    const signals = [AbortSignal.timeout(this.timeoutMs)];
-    if (options.signal) signals.push(options.signal);
-    let res: globalThis.Response;
+    let nv = this.nv;
+    const requestOptions: Record<string, unknown> = { signal: options.signal };
+    if (options.token === '') nv = this.anonymous;
+    else if (options.token) requestOptions.headers = { 'X-Vault-Token': options.token };
+    let answer: unknown;
     try {
-      res = await this.fetchFn(`${this.address}/v1/${cleanPath}`, {
-        method,
-        headers,
-        body: body === undefined ? null : JSON.stringify(body),
-        signal: AbortSignal.any(signals),
-      });
+      answer = await this.send(nv, method, cleanPath, body, requestOptions);
     } catch (e) {
+      const at = Date.now();
       if (options.signal?.aborted) throw abortError(options.signal);
-      const msg = e instanceof Error ? (e.cause instanceof Error ? e.cause.message : e.message) : String(e);
-      throw new VaultRequestError(method, cleanPath, 0, [msg], e);
+      if (isApiResponseError(e)) {
+        const status = e.response.statusCode;
+        if ((options.okStatuses ?? []).includes(status))
+          return { status, body: e.response.body as T | undefined, at };
+        throw new VaultRequestError(method, cleanPath, status, vaultErrors(e.response.body));
+      }
+      const reason =
+        e instanceof TransportTimeoutError
+          ? e.message
+          : e instanceof Error && e.cause instanceof Error
+            ? e.cause.message
+            : errorMessage(e);
+      throw new VaultRequestError(method, cleanPath, 0, [reason], e);
     }
-    const at = Date.now();
-    const text = await res.text();
-    let parsed: unknown;
-    try {
-      parsed = text ? JSON.parse(text) : undefined;
-    } catch {
-      parsed = undefined;
+    return { status: answer === undefined ? 204 : 200, body: answer as T | undefined, at: Date.now() };
+  }
+
+  /** One node-vault call per verb. */
+  private send(
+    nv: NodeVaultClient,
+    method: VaultMethod,
+    path: string,
+    body: unknown,
+    requestOptions: Record<string, unknown>,
+  ): Promise<unknown> {
+    switch (method) {
+      case 'GET':
+        return nv.read(path, requestOptions);
+      case 'LIST':
+        return nv.list(path, requestOptions);
+      case 'DELETE':
+        return nv.delete(path, requestOptions);
+      case 'POST':
+        return nv.write(path, body ?? {}, requestOptions);
+      case 'PATCH':
+        // nv.update() would replace the headers (and with them a per-call token) by its content type.
+        return nv.request({
+          ...requestOptions,
+          path: `/${path}`,
+          method: 'PATCH',
+          json: body ?? {},
+          headers: {
+            ...(requestOptions.headers as Record<string, string> | undefined),
+            'Content-Type': 'application/merge-patch+json',
+          },
+        });
+      case 'PUT':
+        return nv.request({
+          ...requestOptions,
+          path: `/${path}`,
+          method: 'PUT',
+          ...(body === undefined ? {} : { json: body }),
+        });
     }
-    const okStatus = res.status >= 200 && res.status < 300;
-    if (!okStatus && !(options.okStatuses ?? []).includes(res.status)) {
-      const errors =
-        parsed && typeof parsed === 'object' && Array.isArray((parsed as { errors?: unknown }).errors)
-          ? ((parsed as { errors: unknown[] }).errors.map(String) as string[])
-          : text
-            ? [text.slice(0, 200)]
-            : [];
-      throw new VaultRequestError(method, cleanPath, res.status, errors);
-    }
-    return { status: res.status, body: parsed as T | undefined, at };
   }
 
   private kvPath(kind: 'data' | 'metadata', path: string): string {
@@ -257,6 +212,37 @@ export class VaultClient {
       ...(d.updated_time ? { updatedTime: d.updated_time } : {}),
       versions: d.versions,
     };
+  }
+
+  /** Keys under a KV v2 metadata directory (`dir/` entries end in a slash); empty when there is nothing. */
+  async kvList(dir: string, signal?: AbortSignal): Promise<string[]> {
+    const d = stripMount(dir, this.kvMount).replace(/\/+$/, '');
+    const r = await this.request<{ data?: { keys?: string[] } }>(
+      'LIST',
+      `${this.kvMount}/metadata/${d ? d + '/' : ''}`,
+      undefined,
+      { okStatuses: [404], ...(signal ? { signal } : {}) },
+    );
+    return r.status === 404 ? [] : (r.body?.data?.keys ?? []);
+  }
+
+  async policyList(signal?: AbortSignal): Promise<string[]> {
+    const r = await this.request<{ data?: { keys?: string[] } }>('LIST', 'sys/policies/acl', undefined, {
+      okStatuses: [404],
+      ...(signal ? { signal } : {}),
+    });
+    return r.status === 404 ? [] : (r.body?.data?.keys ?? []);
+  }
+
+  /** The policy's rules; undefined when there is no such policy. */
+  async policyRead(name: string, signal?: AbortSignal): Promise<string | undefined> {
+    const r = await this.request<{ data?: { policy?: string } }>(
+      'GET',
+      `sys/policies/acl/${name}`,
+      undefined,
+      { okStatuses: [404], ...(signal ? { signal } : {}) },
+    );
+    return r.status === 404 ? undefined : r.body?.data?.policy;
   }
 
   async policyWrite(name: string, rules: string, signal?: AbortSignal): Promise<void> {
@@ -360,24 +346,29 @@ export class VaultClient {
     return t;
   }
 
-  /** GET /sys/health; never throws on 429/472/473/501/503 (they are states, not errors). */
+  /**
+   * GET /sys/health; never throws on 429/472/473/501/503 (they are states, not errors). node-vault hands back
+   * sys/health's body whatever the status, so `httpStatus` is the status Vault documents for that body.
+   */
   async health(signal?: AbortSignal): Promise<HealthStatus> {
     const r = await this.request<{
-      initialized: boolean;
-      sealed: boolean;
-      standby: boolean;
+      initialized?: boolean;
+      sealed?: boolean;
+      standby?: boolean;
+      performance_standby?: boolean;
       version?: string;
-    }>('GET', 'sys/health', undefined, {
-      token: '',
-      okStatuses: [429, 472, 473, 501, 503],
-      ...(signal ? { signal } : {}),
-    });
+    }>('GET', 'sys/health', undefined, { token: '', ...(signal ? { signal } : {}) });
+    const b = r.body && typeof r.body === 'object' ? r.body : undefined;
+    if (!b || typeof b.initialized !== 'boolean')
+      throw new VaultRequestError('GET', 'sys/health', 0, ['the answer is not a Vault health status']);
+    const sealed = b.sealed ?? false;
+    const standby = b.standby ?? false;
     return {
-      initialized: r.body?.initialized ?? false,
-      sealed: r.body?.sealed ?? r.status === 503,
-      standby: r.body?.standby ?? false,
-      ...(r.body?.version ? { version: r.body.version } : {}),
-      httpStatus: r.status,
+      initialized: b.initialized,
+      sealed,
+      standby,
+      ...(b.version ? { version: b.version } : {}),
+      httpStatus: !b.initialized ? 501 : sealed ? 503 : b.performance_standby ? 473 : standby ? 429 : 200,
     };
   }
 

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LocalLab, type StartedLocalLab } from '../../src/labs/local/local-lab.ts';
 import type { LabEvent } from '../../src/report/events.ts';
+import { VaultClient, VaultRequestError, type VaultMethod } from '../../src/vault/client.ts';
 
 /** An isolated state dir per test file, so tests never see the user's own labs. */
 export function isolatedEnv(): NodeJS.ProcessEnv {
@@ -48,17 +49,23 @@ export function processesMentioning(needle: string): number[] {
   return pids;
 }
 
+/**
+ * A raw Vault call for tests, through the one Vault client: the status and JSON body, whatever the status
+ * (a refused login is a 403 to look at, not a throw). No token: sent without one.
+ */
 export async function vaultFetch(
   addr: string,
   token: string | undefined,
   path: string,
-  init: { method?: string; body?: unknown } = {},
+  init: { method?: VaultMethod; body?: unknown } = {},
 ): Promise<{ status: number; json: Record<string, unknown> }> {
-  const r = await fetch(`${addr}/v1/${path}`, {
-    method: init.method ?? (init.body ? 'POST' : 'GET'),
-    headers: { ...(token ? { 'x-vault-token': token } : {}), 'content-type': 'application/json' },
-    body: init.body === undefined ? undefined : JSON.stringify(init.body),
-  });
-  const text = await r.text();
-  return { status: r.status, json: text ? (JSON.parse(text) as Record<string, unknown>) : {} };
+  const client = new VaultClient({ address: addr, token: token ?? '' });
+  const method = init.method ?? (init.body ? 'POST' : 'GET');
+  try {
+    const r = await client.request(method, path, init.body, { token: token ?? '' });
+    return { status: r.status, json: r.body ?? {} };
+  } catch (e) {
+    if (!(e instanceof VaultRequestError) || e.unreachable) throw e;
+    return { status: e.status, json: { errors: [...e.errors] } };
+  }
 }

@@ -7,7 +7,8 @@ import { tmpdir } from 'node:os';
 import { binaryPath, componentDir, inspectCache } from '../../src/components/cache.ts';
 import { components } from '../../src/components/versions.ts';
 import { join } from 'node:path';
-import { cli, cliProcess } from './cli.ts';
+import { execa } from 'execa';
+import { cli, cliPath, cliProcess } from './cli.ts';
 import { isAlive } from '../../src/process/command.ts';
 import { isolatedEnv, processesMentioning } from './helpers.ts';
 import { gatherNodeFacts, nodeBlocker } from '../../src/labs/local/node/node-support.ts';
@@ -87,6 +88,56 @@ describe('lab lifecycle through the CLI', () => {
     p.kill('SIGINT');
     const r = await p;
     expect(r.exitCode).toBe(130);
+    expect(processesMentioning(env.VAULT_ESO_LAB_STATE_DIR!)).toEqual([]);
+    expect(labsIn(env)).toEqual([]);
+  });
+
+  it('SIGTERM during up leaves nothing running and exits 143', async () => {
+    const env = isolatedEnv();
+    const p = cliProcess(['up', '--provider', 'local'], env);
+    await waitForOutput(p, /kube-apiserver ready/);
+    p.kill('SIGTERM');
+    const r = await p;
+    expect(r.exitCode).toBe(143);
+    expect(processesMentioning(env.VAULT_ESO_LAB_STATE_DIR!)).toEqual([]);
+    expect(labsIn(env)).toEqual([]);
+  });
+
+  it('`scenario rotate 2>&1 | head -1`: the closed pipe stops the run, cleanup runs, nothing is left, exit 141', async () => {
+    const env = isolatedEnv();
+    const r = await execa(
+      'bash',
+      ['-c', `node '${cliPath}' scenario rotate --provider local 2>&1 | head -1; exit \${PIPESTATUS[0]}`],
+      { env, extendEnv: false, reject: false, stdin: 'ignore', timeout: 300_000 },
+    );
+    expect(String(r.stdout).split('\n')).toHaveLength(1);
+    expect(String(r.stderr)).not.toMatch(/EPIPE|Unhandled|uncaught/i);
+    expect(r.exitCode).toBe(141);
+    expect(processesMentioning(env.VAULT_ESO_LAB_STATE_DIR!)).toEqual([]);
+    expect(labsIn(env)).toEqual([]);
+  });
+
+  it.each(['../escaped', 'a/b', 'UPPER', '-x'])(
+    'up --name %s is exit 2 and creates nothing',
+    async (name) => {
+      const env = isolatedEnv();
+      const r = await cli(['up', '--provider', 'local', `--name=${name}`], env);
+      expect(r.exitCode, r.stderr).toBe(2);
+      expect(r.stderr).toContain('--name must be lowercase letters, digits and');
+      expect(readdirSync(env.VAULT_ESO_LAB_STATE_DIR!)).toEqual([]);
+      expect(processesMentioning(env.VAULT_ESO_LAB_STATE_DIR!)).toEqual([]);
+    },
+  );
+
+  it('down --json prints what it stopped', async () => {
+    const env = isolatedEnv();
+    expect((await cli(['up', '--provider', 'local', '--name', 'j1'], env)).exitCode).toBe(0);
+    const down = await cli(['down', '--name', 'j1', '--json'], env);
+    expect(down.exitCode, down.stderr).toBe(0);
+    const result = JSON.parse(down.stdout) as {
+      stopped: { name: string; provider: string; kept: boolean }[];
+    };
+    expect(result.stopped).toEqual([expect.objectContaining({ name: 'j1', provider: 'local', kept: false })]);
     expect(processesMentioning(env.VAULT_ESO_LAB_STATE_DIR!)).toEqual([]);
     expect(labsIn(env)).toEqual([]);
   });

@@ -13,7 +13,7 @@ import { components, nodeImages } from '../../src/components/versions.ts';
 import { nodeLayout } from '../../src/labs/local/node/node-config.ts';
 import { gatherNodeFacts, nodeBlocker } from '../../src/labs/local/node/node-support.ts';
 import type { StartedLocalLab } from '../../src/labs/local/local-lab.ts';
-import { shortHash } from '../../src/report/redact.ts';
+import { shortHash } from '../../src/secrets/secret-registry.ts';
 import { runCommand } from '../../src/process/command.ts';
 import { cli, cliProcess } from './cli.ts';
 import { isolatedEnv, processesMentioning, startLab } from './helpers.ts';

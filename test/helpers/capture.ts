@@ -1,7 +1,7 @@
 /** Capture what a command prints: an Output whose stdout/stderr are in-memory. */
 import { Writable } from 'node:stream';
-import type { Output } from '../../src/cli/output.ts';
-import { createOutput } from '../../src/cli/output.ts';
+import type { Output } from '../../src/terminal/output.ts';
+import { createOutput } from '../../src/terminal/output.ts';
 
 export interface Captured {
   out: Output;

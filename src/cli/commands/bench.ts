@@ -15,7 +15,7 @@ import { ROTATE_WALL_GOAL_MS, WATCH_DETECTION_GOAL_MS, benchRotate } from '../..
 import { SCALE_REFRESH_INTERVAL_S, benchScale } from '../../bench/scale.ts';
 import { labProgress } from '../../report/lab-progress.ts';
 import { writeBenchHtml } from '../../report/html-bench.ts';
-import { secrets } from '../../report/redact.ts';
+import { secrets } from '../../secrets/secret-registry.ts';
 import { stringOption, type Command } from '../command.ts';
 
 export { median } from '../../bench/stats.ts';

@@ -2,7 +2,7 @@ import { ExitCode } from '../../errors.ts';
 import { chooseAutoProvider, detectMachine, providerReadiness, type Probe } from '../../labs/detect.ts';
 import { gatherNodeFacts, nodeBlocker } from '../../labs/local/node/node-support.ts';
 import type { Command } from '../command.ts';
-import { paint, table } from '../output.ts';
+import { paint, table } from '../../terminal/output.ts';
 
 export const doctorCommand: Command = {
   name: 'doctor',

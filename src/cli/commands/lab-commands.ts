@@ -10,12 +10,12 @@ import {
   providerFor,
 } from '../../labs/lab-session.ts';
 import { chooseAutoProvider, detectMachine } from '../../labs/detect.ts';
-import { listRunDirs } from '../../labs/run-dir.ts';
+import { checkLabName, listRunDirs } from '../../labs/run-dir.ts';
 import { deadComponents, liveComponents, reapStaleLabs } from '../../labs/local/stale.ts';
 import type { StartedLab } from '../../labs/lab-provider.ts';
 import { labProgress } from '../../report/lab-progress.ts';
 import { boolOption, stringOption, type Command, type OptionSpec } from '../command.ts';
-import { paint, table } from '../output.ts';
+import { paint, table } from '../../terminal/output.ts';
 
 const providerOption: Record<string, OptionSpec> = {
   provider: {
@@ -25,8 +25,18 @@ const providerOption: Record<string, OptionSpec> = {
   },
 };
 const nameOption: Record<string, OptionSpec> = {
-  name: { type: 'string', description: `lab name (default '${DEFAULT_LAB}')`, valueName: 'name' },
+  name: {
+    type: 'string',
+    description: `lab name: lowercase letters, digits, '-' (default '${DEFAULT_LAB}')`,
+    valueName: 'name',
+  },
 };
+
+/** `--name`, checked before anything starts (exit 2); undefined when not given. */
+function nameFlag(values: Parameters<Command['run']>[0]['values']): string | undefined {
+  const name = stringOption(values, 'name');
+  return name === undefined ? undefined : checkLabName(name, '--name');
+}
 export const kindExistingOptions: Record<string, OptionSpec> = {
   context: {
     type: 'string',
@@ -91,7 +101,7 @@ export const upCommand: Command = {
     },
   },
   async run({ values, out, env, signal }) {
-    const name = stringOption(values, 'name') ?? DEFAULT_LAB;
+    const name = nameFlag(values) ?? DEFAULT_LAB;
     let provider = parseProvider(stringOption(values, 'provider'));
     await reapStaleLabs(env, (m) => out.info(m));
     const running = findRunningLab(env, name);
@@ -169,34 +179,36 @@ function printLab(lab: StartedLab, json: boolean, out: Parameters<Command['run']
 export const downCommand: Command = {
   name: 'down',
   summary: 'stop a lab (SIGTERM, then SIGKILL) and remove its run directory',
-  usage: 'down [--name N | --all] [--keep]',
+  usage: 'down [--name N | --all] [--keep] [--json]',
   options: {
     ...nameOption,
     all: { type: 'boolean', description: 'stop every lab of this user' },
     keep: { type: 'boolean', description: 'keep the run directory (logs, kubeconfig) after stopping' },
   },
   async run({ values, out, env }) {
+    const name = nameFlag(values) ?? DEFAULT_LAB;
     const reaped = await reapStaleLabs(env, (m) => out.info(m));
-    const name = stringOption(values, 'name') ?? DEFAULT_LAB;
     // Directories kept by `down --keep` are not labs any more: nothing to stop, and --all leaves them.
     const targets = listRunDirs(env).filter(
       (l) =>
         l.record && l.record.state !== 'stopped' && (boolOption(values, 'all') || l.record.name === name),
     );
-    if (targets.length === 0) {
+    const keep = boolOption(values, 'keep');
+    const stopped: { name: string; provider: string; runDir: string; kept: boolean }[] = [];
+    for (const t of targets) {
+      const lab = attachLab(t.dir, t.record!, env);
+      await lab.stop({ keep });
+      const runDir = (lab as { keptAt?: string }).keptAt ?? t.dir.path;
+      stopped.push({ name: t.record!.name, provider: t.record!.provider, runDir, kept: keep });
+      out.info(
+        `stopped lab '${t.record!.name}' (${t.record!.provider})${keep ? `; run directory kept at ${runDir}` : ''}`,
+      );
+    }
+    if (targets.length === 0)
       out.info(
         reaped.length ? `stopped ${reaped.length} leftover lab(s)` : `no lab named '${name}' is running`,
       );
-      return ExitCode.passed;
-    }
-    for (const t of targets) {
-      const lab = attachLab(t.dir, t.record!, env);
-      await lab.stop({ keep: boolOption(values, 'keep') });
-      const kept = (lab as { keptAt?: string }).keptAt ?? t.dir.path;
-      out.info(
-        `stopped lab '${t.record!.name}' (${t.record!.provider})${boolOption(values, 'keep') ? `; run directory kept at ${kept}` : ''}`,
-      );
-    }
+    if (values.json) out.result(JSON.stringify({ stopped, leftoversCleared: reaped }, null, 2));
     return ExitCode.passed;
   },
 };
@@ -207,7 +219,7 @@ export const statusCommand: Command = {
   usage: 'status [--name N] [--json]',
   options: { ...nameOption },
   async run({ values, out, env, signal }) {
-    const running = findRunningLab(env, stringOption(values, 'name'));
+    const running = findRunningLab(env, nameFlag(values));
     if (!running) {
       // No lab to use — but processes of a lab whose harness is gone may still hold ports: say so.
       const leftovers = listRunDirs(env)
@@ -273,7 +285,7 @@ export const envCommand: Command = {
   usage: 'env [--name N]',
   options: { ...nameOption },
   run({ values, out, env }) {
-    const running = findRunningLab(env, stringOption(values, 'name'));
+    const running = findRunningLab(env, nameFlag(values));
     if (!running)
       return Promise.reject(
         new LabError('E_NO_LAB', "no lab is running (start one with 'vault-eso-lab up')"),

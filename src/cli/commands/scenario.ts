@@ -10,11 +10,12 @@ import { ExitCode, InvalidInputError, UsageError } from '../../errors.ts';
 import { acquireLab, parseProvider, releaseLab } from '../../labs/lab-session.ts';
 import { repoRoot } from '../../paths.ts';
 import { labProgress } from '../../report/lab-progress.ts';
-import { combineReporters, createReporters } from '../../report/reporter.ts';
+import { createReporters } from '../../report/create-reporters.ts';
+import { combineReporters } from '../../report/reporter.ts';
 import { exitCodeFor, type RunReport } from '../../report/report-model.ts';
 import { ScenarioBlocks } from '../../report/scenario-blocks.ts';
 import { jsonReport } from '../../report/json-reporter.ts';
-import { secrets } from '../../report/redact.ts';
+import { secrets } from '../../secrets/secret-registry.ts';
 import { findScenarioFiles, listScenarios, loadScenarios } from '../../scenario/loader.ts';
 import { checkRunInput } from '../../scenario/input-check.ts';
 import { operations } from '../../scenario/operations/index.ts';
@@ -22,7 +23,7 @@ import { effectiveParallel, runScenarios } from '../../scenario/orchestrator.ts'
 import { labCapabilities } from '../../scenario/requirements.ts';
 import { runtimeSource } from '../../scenario/runtime.ts';
 import { BUILTINS, builtinValues } from '../../scenario/template.ts';
-import type { Output } from '../output.ts';
+import type { Output } from '../../terminal/output.ts';
 import { boolOption, stringOption, type Command } from '../command.ts';
 import { kindExistingOptions, labStartOptions } from './lab-commands.ts';
 

@@ -10,7 +10,7 @@ import { ExitCode, UsageError, errorMessage } from '../../errors.ts';
 import { acquireLab, parseProvider, releaseLab } from '../../labs/lab-session.ts';
 import { repoRoot } from '../../paths.ts';
 import { labProgress } from '../../report/lab-progress.ts';
-import { secrets } from '../../report/redact.ts';
+import { secrets } from '../../secrets/secret-registry.ts';
 import { keyPrompter } from '../../tutorial/prompt.ts';
 import { markdownNormalizer, renderMarkdown } from '../../tutorial/render.ts';
 import { openSession } from '../../tutorial/session.ts';

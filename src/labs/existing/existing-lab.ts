@@ -13,7 +13,7 @@ import { delimiter, join } from 'node:path';
 import { ApiextensionsV1Api, type KubeConfig } from '@kubernetes/client-node';
 import { LabError, PrerequisiteError, UsageError, errorMessage } from '../../errors.ts';
 import { createKubeClients, isNotFound, statusOf, type KubeClients } from '../../kube/client.ts';
-import { secrets } from '../../report/redact.ts';
+import { secrets } from '../../secrets/secret-registry.ts';
 import type { LabEvent } from '../../report/events.ts';
 import type {
   ComponentStatus,
@@ -23,7 +23,7 @@ import type {
   StartOptions,
 } from '../lab-provider.ts';
 import { RunDir, type LabRecord } from '../run-dir.ts';
-import { httpCall, type HttpResponse } from '../http-call.ts';
+import { VaultClient, type HealthStatus } from '../../vault/client.ts';
 import { RecordedLab } from '../recorded-lab.ts';
 
 /** ESO's CRDs a scenario needs. */
@@ -125,16 +125,20 @@ export class ExistingLab implements LabProvider {
     secrets.add(opt.vaultToken);
     const kube = createKubeClients(opt.kubeconfigPath, opt.context);
     await checkEsoCrds(kube, opt.context);
-    let health: HttpResponse;
+    const vault = new VaultClient({ address: opt.vaultAddr, token: opt.vaultToken, requestTimeoutMs: 5000 });
+    let health: HealthStatus;
     try {
-      health = await httpCall(`${opt.vaultAddr}/v1/sys/health`, { signal: o.signal, timeoutMs: 5000 });
+      health = await vault.health(o.signal);
     } catch (e) {
-      throw new LabError('E_VAULT', `Vault at ${opt.vaultAddr} does not answer: ${errorMessage(e)}`);
+      if (o.signal.aborted) throw e;
+      throw new LabError('E_VAULT', `Vault at ${opt.vaultAddr} does not answer: ${errorMessage(e)}`, {
+        cause: e,
+      });
     }
-    if (health.status !== 200)
+    if (health.httpStatus !== 200)
       throw new LabError(
         'E_VAULT',
-        `Vault at ${opt.vaultAddr} is not active and unsealed (sys/health ${health.status})`,
+        `Vault at ${opt.vaultAddr} is not active and unsealed (sys/health ${health.httpStatus}${health.sealed ? ', sealed' : ''})`,
       );
     const cluster = clusterOf(kube.kc);
     const isolation = isolationFor(randomBytes(3).toString('hex'));
@@ -166,7 +170,7 @@ export class ExistingLab implements LabProvider {
       createdAt: new Date().toISOString(),
       components: [],
       connection,
-      versions: { vault: vaultVersion(health.body), eso: 'as installed' },
+      versions: { vault: health.version ?? 'unknown', eso: 'as installed' },
       extra: { context: opt.context },
     };
     run.writeRecord(record);
@@ -176,14 +180,6 @@ export class ExistingLab implements LabProvider {
     });
     o.emit({ kind: 'lab.ready', labId: o.name, provider: 'existing', durationMs: 0 });
     return new StartedExistingLab(run, record, o.emit, o.keep ?? false);
-  }
-}
-
-function vaultVersion(body: string): string {
-  try {
-    return (JSON.parse(body) as { version?: string }).version ?? 'unknown';
-  } catch {
-    return 'unknown';
   }
 }
 
@@ -231,20 +227,9 @@ export class StartedExistingLab extends RecordedLab {
     return createKubeClients(this.connection.kubeconfigPath, this.connection.context);
   }
 
-  private vault(method: string, path: string, signal?: AbortSignal) {
-    return httpCall(`${this.connection.vault.address}/v1/${path}`, {
-      method,
-      headers: { 'x-vault-token': this.connection.vault.token },
-      signal,
-      timeoutMs: 10_000,
-    });
-  }
-
-  private async vaultList(path: string, signal?: AbortSignal): Promise<string[]> {
-    const r = await this.vault('GET', `${path}?list=true`, signal);
-    if (r.status === 404) return [];
-    if (r.status >= 300) throw new LabError('E_VAULT', `LIST ${path}: HTTP ${r.status}`);
-    return ((JSON.parse(r.body) as { data?: { keys?: string[] } }).data?.keys ?? []).map(String);
+  private vault(): VaultClient {
+    const v = this.connection.vault;
+    return new VaultClient({ address: v.address, token: v.token, kvMount: v.kvMount });
   }
 
   /** Everything in the cluster and Vault that carries this run's isolation id. */
@@ -253,12 +238,11 @@ export class StartedExistingLab extends RecordedLab {
     const kube = this.kube();
     const ns = await kube.core.listNamespace();
     const crbs = await kube.rbac.listClusterRoleBinding();
-    const policies = await this.vaultList('sys/policies/acl', signal);
-    const authR = await this.vault('GET', 'sys/auth', signal);
-    const auth = authR.status === 200 ? (JSON.parse(authR.body) as { data?: Record<string, unknown> }) : {};
-    const mount = this.connection.vault.kvMount;
+    const vault = this.vault();
+    const policies = await vault.policyList(signal);
+    const auth = await vault.authList(signal);
     const prefix = iso.vaultPathPrefix.replace(/\/+$/, '');
-    const kvRoot = await this.vaultList(`${mount}/metadata/`, signal);
+    const kvRoot = await vault.kvList('', signal);
     const kvPaths = prefix && kvRoot.includes(`${prefix}/`) ? await this.kvTree(`${prefix}/`, signal) : [];
     return {
       namespaces: ns.items
@@ -268,7 +252,7 @@ export class StartedExistingLab extends RecordedLab {
         .map((b) => b.metadata?.name ?? '')
         .filter((n) => n.includes(iso.namespaceSuffix)),
       policies: policies.filter((p) => p.endsWith(iso.nameSuffix)),
-      authMounts: Object.keys(auth.data ?? {})
+      authMounts: Object.keys(auth)
         .map((m) => m.replace(/\/$/, ''))
         .filter((m) => m.endsWith(iso.nameSuffix)),
       kvPaths,
@@ -276,9 +260,8 @@ export class StartedExistingLab extends RecordedLab {
   }
 
   private async kvTree(dir: string, signal?: AbortSignal): Promise<string[]> {
-    const mount = this.connection.vault.kvMount;
     const out: string[] = [];
-    for (const k of await this.vaultList(`${mount}/metadata/${dir}`, signal)) {
+    for (const k of await this.vault().kvList(dir, signal)) {
       if (k.endsWith('/')) out.push(...(await this.kvTree(`${dir}${k}`, signal)));
       else out.push(`${dir}${k}`);
     }
@@ -289,10 +272,10 @@ export class StartedExistingLab extends RecordedLab {
   async sweep(signal: AbortSignal = AbortSignal.timeout(120_000)): Promise<Leftovers> {
     const l = await this.leftovers(signal);
     const kube = this.kube();
-    const mount = this.connection.vault.kvMount;
-    for (const p of l.kvPaths) await this.vault('DELETE', `${mount}/metadata/${p}`, signal);
-    for (const m of l.authMounts) await this.vault('DELETE', `sys/auth/${m}`, signal);
-    for (const p of l.policies) await this.vault('DELETE', `sys/policies/acl/${p}`, signal);
+    const vault = this.vault();
+    for (const p of l.kvPaths) await vault.kvDestroyAll(p, signal);
+    for (const m of l.authMounts) await vault.authDisable(m, signal);
+    for (const p of l.policies) await vault.policyDelete(p, signal);
     for (const b of l.clusterRoleBindings)
       await kube.rbac.deleteClusterRoleBinding({ name: b }).catch((e: unknown) => {
         if (!isNotFound(e)) throw e;
@@ -322,9 +305,9 @@ export class StartedExistingLab extends RecordedLab {
     let vaultOk = false;
     let vaultDetail = '';
     try {
-      const r = await this.vault('GET', 'sys/health', signal);
-      vaultOk = r.status === 200;
-      vaultDetail = vaultOk ? 'unsealed' : `HTTP ${r.status}`;
+      const h = await this.vault().health(signal);
+      vaultOk = h.httpStatus === 200;
+      vaultDetail = vaultOk ? 'unsealed' : h.sealed ? 'sealed' : `sys/health ${h.httpStatus}`;
     } catch (e) {
       vaultDetail = errorMessage(e);
     }

@@ -167,3 +167,10 @@ export function webhookProbeArgs(t: HelmTarget): string[] {
 export function parseUnsealKey(log: string): string | undefined {
   return [...log.matchAll(/Unseal Key:\s*(\S+)/g)].at(-1)?.[1];
 }
+
+/** How long the kind bring-up and faults wait for Vault, ESO's webhook and rollouts. */
+export const KIND_TIMEOUTS = {
+  vault: 180_000,
+  webhook: 180_000,
+  rollout: 180_000,
+};

@@ -13,7 +13,7 @@ import {
   stopProcessGroup,
   tailLines,
 } from '../../process/command.ts';
-import { secrets } from '../../report/redact.ts';
+import { secrets } from '../../secrets/secret-registry.ts';
 import { waitFor } from '../../time.ts';
 import type { LabEvent } from '../../report/events.ts';
 import type { LabRecord, RunDir } from '../run-dir.ts';

@@ -13,7 +13,7 @@ import { stopMarkedProcesses } from '../../process/command.ts';
 import { binaryPath, componentDir } from '../../components/cache.ts';
 import { ensureComponents } from '../../components/build.ts';
 import { components, nodeComponents } from '../../components/versions.ts';
-import { secrets } from '../../report/redact.ts';
+import { secrets } from '../../secrets/secret-registry.ts';
 import type { LabConnection, LabProvider, StartOptions } from '../lab-provider.ts';
 import { RunDir, type LabRecord } from '../run-dir.ts';
 import { ESO_NAMESPACE, ESO_RBAC_FILE, ESO_SERVICE_ACCOUNT } from '../../components/eso-chart.ts';

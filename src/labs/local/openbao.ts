@@ -7,10 +7,10 @@ import { readFileSync } from 'node:fs';
 import { ComponentStartError } from '../../errors.ts';
 import { binaryPath } from '../../components/cache.ts';
 import { components } from '../../components/versions.ts';
-import { secrets } from '../../report/redact.ts';
+import { secrets } from '../../secrets/secret-registry.ts';
 import { waitFor } from '../../time.ts';
 import type { RunDir } from '../run-dir.ts';
-import { httpCall } from '../http-call.ts';
+import { VaultClient } from '../../vault/client.ts';
 import { baseEnv } from './component-specs.ts';
 import type { ComponentSpec } from './launch.ts';
 import { vaultArgs, vaultEnv } from './vault-eso-specs.ts';
@@ -29,8 +29,8 @@ export function vaultSpec(run: RunDir, env: NodeJS.ProcessEnv, port: number, tok
     what: 'OpenBao sys/health',
     timeoutMs: VAULT_READY_TIMEOUT_MS,
     probe: async (signal) => {
-      const r = await httpCall(`http://127.0.0.1:${port}/v1/sys/health`, { signal });
-      return { done: r.status === 200, seen: `${r.status} ${r.body.slice(0, 120)}` };
+      const h = await new VaultClient({ address: `http://127.0.0.1:${port}`, token: '' }).health(signal);
+      return { done: h.httpStatus === 200, seen: `sys/health ${h.httpStatus}${h.sealed ? ' (sealed)' : ''}` };
     },
   };
 }

@@ -14,6 +14,7 @@ import { RecordedLab } from '../recorded-lab.ts';
 import type { LabRecord, RunDir } from '../run-dir.ts';
 import { httpCall } from '../http-call.ts';
 import { sealFaults } from '../vault-seal.ts';
+import { VaultClient } from '../../vault/client.ts';
 import { esoSpec } from './control-plane.ts';
 import { launch, readTail, stopComponent } from './launch.ts';
 import { cleanupNodeLeftovers, nodeImageList } from './node/local-node.ts';
@@ -77,7 +78,14 @@ export class StartedLocalLab extends RecordedLab {
       'kube-apiserver': (p) => get(`https://127.0.0.1:${p}/readyz`, { ca }),
       'kube-controller-manager': (p) => get(`https://127.0.0.1:${p}/healthz`, { insecure: true }),
       'kube-scheduler': (p) => get(`https://127.0.0.1:${p}/healthz`, { insecure: true }),
-      openbao: (p) => get(`http://127.0.0.1:${p}/v1/sys/health`),
+      openbao: async (p) =>
+        (
+          await new VaultClient({
+            address: `http://127.0.0.1:${p}`,
+            token: '',
+            requestTimeoutMs: 2000,
+          }).health(signal)
+        ).httpStatus === 200,
       eso: (p) => get(`http://127.0.0.1:${p}/healthz`),
     };
     return Promise.all(

@@ -16,7 +16,7 @@ import {
 } from '../../kube/etcd-reader.ts';
 import { decodeSecretData } from '../../kube/secret-watcher.ts';
 import { localEtcdEndpoint, secretsEncryption } from '../../labs/local/etcd-access.ts';
-import { shortHash } from '../../report/redact.ts';
+import { shortHash } from '../../secrets/secret-registry.ts';
 import { k8sNameSchema, namespaceSchema, type Handler } from './common.ts';
 
 const schema = z

@@ -8,7 +8,7 @@ import { z } from 'zod';
 import { AssertionFailedError, LabError, formatMs } from '../../errors.ts';
 import { readEsoObject, refreshIntervalMs } from '../../kube/external-secrets.ts';
 import type { SecretEvent } from '../../kube/secret-watcher.ts';
-import { formatMasked } from '../../report/redact.ts';
+import { formatMasked } from '../../secrets/secret-registry.ts';
 import { diagnose } from '../diagnosis.ts';
 import type { ScenarioRuntime } from '../runtime.ts';
 import { budgetMs, duration, k8sNameSchema, namespaceSchema, templated, type Handler } from './common.ts';

@@ -18,7 +18,7 @@ import {
 } from '../../kube/external-secrets.ts';
 import { formatEsoLogLine, relevantEsoLines } from '../../kube/eso-log.ts';
 import type { SecretWatcher } from '../../kube/secret-watcher.ts';
-import { secrets } from '../../report/redact.ts';
+import { secrets } from '../../secrets/secret-registry.ts';
 import { VaultRequestError } from '../../vault/client.ts';
 import { kvRead, readMount } from '../../vault/kv-engine.ts';
 import {

@@ -12,7 +12,7 @@ import type { V1Pod } from '@kubernetes/client-node';
 import { AssertionFailedError, formatMs } from '../../errors.ts';
 import { readDeployment, servingPods } from '../../kube/pods.ts';
 import type { ConsumerReport, ContainerStream } from '../../kube/consumer-stream.ts';
-import { shortHash } from '../../report/redact.ts';
+import { shortHash } from '../../secrets/secret-registry.ts';
 import { latestAck } from './assert-secret.ts';
 import { budgetMs, duration, k8sNameSchema, namespaceSchema, templated, type Handler } from './common.ts';
 import { expectationSchema, involvedPaths, resolveExpectations } from './values.ts';

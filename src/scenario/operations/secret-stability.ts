@@ -2,7 +2,7 @@
 import { z } from 'zod';
 import { AssertionFailedError, formatMs } from '../../errors.ts';
 import type { SecretEvent } from '../../kube/secret-watcher.ts';
-import { formatMasked } from '../../report/redact.ts';
+import { formatMasked } from '../../secrets/secret-registry.ts';
 import type { OperationOutcome } from '../operation.ts';
 import { budgetMs, duration, k8sNameSchema, namespaceSchema, templated, type Handler } from './common.ts';
 

@@ -5,7 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
-import { secrets, shortHash } from '../../report/redact.ts';
+import { secrets, shortHash } from '../../secrets/secret-registry.ts';
 import type { VaultClient } from '../../vault/client.ts';
 import type { VaultState } from '../runtime.ts';
 

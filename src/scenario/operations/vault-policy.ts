@@ -1,6 +1,6 @@
 /** `vaultPolicy` and `vaultRole`: the tutorial's policy and role steps on their own. */
 import { z } from 'zod';
-import { configureKubernetesAuth, ensureAuthDelegator, policyRules } from '../../vault/tutorial-setup.ts';
+import { configureKubernetesAuth, ensureAuthDelegator, policyRules } from '../../tutorial/vault-setup.ts';
 import type { Handler } from './common.ts';
 import { policySchema, roleSchema } from './vault-setup.ts';
 

@@ -19,7 +19,7 @@ import {
   ensureAuthDelegator,
   policyRules,
   type UndoStep,
-} from '../../vault/tutorial-setup.ts';
+} from '../../tutorial/vault-setup.ts';
 import { k8sNameSchema, namespaceSchema, vaultPathSchema, type Handler } from './common.ts';
 import { mark } from './marks.ts';
 import { describeDataShape, resolveVaultData, vaultValueSchema } from './values.ts';

@@ -1,5 +1,9 @@
+import { existsSync, mkdtempSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { main } from '../../../src/cli/main.ts';
+import { RunDir } from '../../../src/labs/run-dir.ts';
 import { ExitCode } from '../../../src/errors.ts';
 import { capture } from '../../helpers/capture.ts';
 
@@ -55,6 +59,56 @@ describe('cli', () => {
   it('prints its version', async () => {
     const r = await run('--version');
     expect(r.stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/);
+  });
+});
+
+describe('lab names', () => {
+  const inState = async (...argv: string[]) => {
+    const state = mkdtempSync(join(tmpdir(), 'vel-state-'));
+    const c = capture();
+    const code = await main(argv, {
+      out: c.out,
+      handleSignals: false,
+      env: { ...process.env, CI: 'true', VAULT_ESO_LAB_STATE_DIR: state },
+    });
+    return { code, stdout: c.stdout(), stderr: c.stderr(), state };
+  };
+
+  it.each([
+    ['up', '../escaped'],
+    ['up', 'a/b'],
+    ['up', 'Upper'],
+    ['up', '-lead'],
+    ['up', ''],
+    ['down', '../escaped'],
+    ['status', '../escaped'],
+    ['env', '..'],
+  ])('%s --name %j is exit 2 before anything starts', async (cmd, name) => {
+    const r = await inState(cmd, `--name=${name}`, ...(cmd === 'up' ? ['--provider', 'local'] : []));
+    expect(r.code).toBe(ExitCode.invalidInput);
+    expect(r.stderr).toContain('--name must be lowercase letters, digits and');
+    expect(existsSync(join(r.state, 'labs')) ? readdirSync(join(r.state, 'labs')) : []).toEqual([]);
+    expect(readdirSync(r.state)).toEqual([]);
+  });
+
+  it('a run directory is never created outside labs/', () => {
+    const state = mkdtempSync(join(tmpdir(), 'vel-state-'));
+    expect(() => RunDir.create('../escaped', { VAULT_ESO_LAB_STATE_DIR: state })).toThrow(/lab name must be/);
+    expect(readdirSync(state)).toEqual([]);
+  });
+});
+
+describe('down --json', () => {
+  it('prints what it stopped, also when nothing was running', async () => {
+    const state = mkdtempSync(join(tmpdir(), 'vel-state-'));
+    const c = capture();
+    const code = await main(['down', '--json'], {
+      out: c.out,
+      handleSignals: false,
+      env: { ...process.env, CI: 'true', VAULT_ESO_LAB_STATE_DIR: state },
+    });
+    expect(code).toBe(0);
+    expect(JSON.parse(c.stdout())).toEqual({ stopped: [], leftoversCleared: [] });
   });
 });
 

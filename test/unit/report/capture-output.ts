@@ -1,6 +1,6 @@
 /** An Output that records what was written, as a TTY or not. */
 import { Writable } from 'node:stream';
-import type { Output } from '../../../src/cli/output.ts';
+import type { Output } from '../../../src/terminal/output.ts';
 
 export function captureOutput(interactive = false): Output & { stdoutText(): string; stderrText(): string } {
   const chunks = { out: [] as string[], err: [] as string[] };
@@ -20,6 +20,7 @@ export function captureOutput(interactive = false): Output & { stdoutText(): str
     color: false,
     stdout,
     stderr,
+    closed: new AbortController().signal,
     stdoutText: () => chunks.out.join(''),
     stderrText: () => chunks.err.join(''),
   };

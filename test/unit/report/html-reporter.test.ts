@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { HtmlReporter, renderHtmlReport } from '../../../src/report/html-reporter.ts';
-import { SecretRegistry, shortHash } from '../../../src/report/redact.ts';
+import { SecretRegistry, shortHash } from '../../../src/secrets/secret-registry.ts';
 import { buildRunReport, type ScenarioReport } from '../../../src/report/report-model.ts';
 import { ScenarioBlocks } from '../../../src/report/scenario-blocks.ts';
 import type { Scenario } from '../../../src/scenario/model.ts';

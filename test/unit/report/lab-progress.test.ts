@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Writable } from 'node:stream';
-import { createOutput } from '../../../src/cli/output.ts';
+import { createOutput } from '../../../src/terminal/output.ts';
 import { labProgress } from '../../../src/report/lab-progress.ts';
 
 function output(tty: boolean) {

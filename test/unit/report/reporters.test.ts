@@ -4,8 +4,9 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
 import { AssertionFailedError } from '../../../src/errors.ts';
-import { SecretRegistry } from '../../../src/report/redact.ts';
-import { combineReporters, createReporters } from '../../../src/report/reporter.ts';
+import { SecretRegistry } from '../../../src/secrets/secret-registry.ts';
+import { createReporters } from '../../../src/report/create-reporters.ts';
+import { combineReporters } from '../../../src/report/reporter.ts';
 import { jsonReport } from '../../../src/report/json-reporter.ts';
 import { renderJunit, xmlEscape } from '../../../src/report/junit-reporter.ts';
 import { exitCodeFor, type RunReport } from '../../../src/report/report-model.ts';
@@ -233,6 +234,27 @@ describe('JUnit report', () => {
     assertWellFormed(xml);
     expect(xml).toContain('errors="1"');
     expect(xml).toContain('<error message="interrupted" type="interrupted">');
+  });
+
+  it('writes a scenario whose only failure is a cleanup as a failure naming the cleanup', () => {
+    const passedScenario = run.scenarios.find((x) => x.passed && x.skipped === undefined)!;
+    const leaky: RunReport = {
+      ...run,
+      passed: false,
+      scenarios: [
+        {
+          ...passedScenario,
+          passed: false,
+          cleanupErrors: [{ what: 'delete namespace my-app', error: 'timed out after 2 min' }],
+        },
+      ],
+    };
+    const xml = renderJunit(leaky, registry);
+    assertWellFormed(xml);
+    expect(xml).toContain('failures="1"');
+    expect(xml).toContain(
+      '<failure message="cleanup failed: delete namespace my-app: timed out after 2 min" type="cleanup">',
+    );
   });
 
   it('escapes the five XML specials and drops invalid characters', () => {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { AssertionFailedError } from '../../../src/errors.ts';
+import { AssertionFailedError, ExitCode } from '../../../src/errors.ts';
+import { buildRunReport, exitCodeFor } from '../../../src/report/report-model.ts';
 import type { RunEvent } from '../../../src/report/events.ts';
 import { parseScenario } from '../../../src/scenario/loader.ts';
 import type { OperationHandler } from '../../../src/scenario/operation.ts';
@@ -388,7 +389,24 @@ describe('runScenario: cleanup', () => {
     expect(report.cleanupErrors).toEqual([
       { what: 'undo b', error: 'cleanup "undo b" timed out after 30 ms (default cleanup timeout)' },
     ]);
-    expect(report.passed).toBe(true);
+    // Every step passed; the cleanup that did not finish fails the scenario.
+    expect(report.steps.every((st) => st.passed)).toBe(true);
+    expect(report.passed).toBe(false);
+  });
+
+  it('a failed cleanup fails a scenario whose steps all passed (what it left would leak into the next one)', async () => {
+    const { opts, events } = options();
+    const report = await runScenario(
+      scenario(header + 'steps:\n  - try:\n      - act: { id: ns, cleanupFails: true }\n'),
+      opts,
+    );
+    expect(report.steps.map((st) => st.passed)).toEqual([true]);
+    expect(report.passed).toBe(false);
+    expect(report.cleanupErrors).toEqual([{ what: 'undo ns', error: 'cannot undo ns' }]);
+    expect(events.at(-1)).toMatchObject({ kind: 'scenario.end', passed: false });
+    const run = buildRunReport([report], { provider: 'local' });
+    expect(run.passed).toBe(false);
+    expect(exitCodeFor(run)).toBe(ExitCode.failed);
   });
 
   it('leaves everything in place with keep', async () => {

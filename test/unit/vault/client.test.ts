@@ -1,8 +1,8 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { AbortedError } from '../../../src/errors.ts';
 import { VaultClient, VaultRequestError, stripMount } from '../../../src/vault/client.ts';
-import { policyRules, readPolicyHcl } from '../../../src/vault/tutorial-setup.ts';
 
 interface Seen {
   method: string;
@@ -14,7 +14,8 @@ interface Seen {
 let server: Server;
 let address = '';
 const seen: Seen[] = [];
-let reply: (req: Seen) => { status: number; body?: unknown } = () => ({ status: 204 });
+/** `hang: true` never answers (the socket stays open until the client gives up). */
+let reply: (req: Seen) => { status: number; body?: unknown; hang?: boolean } = () => ({ status: 204 });
 
 beforeAll(async () => {
   server = createServer((req, res) => {
@@ -29,6 +30,7 @@ beforeAll(async () => {
       };
       seen.push(s);
       const r = reply(s);
+      if (r.hang) return;
       res.writeHead(r.status, { 'Content-Type': 'application/json' });
       res.end(r.body === undefined ? '' : JSON.stringify(r.body));
     });
@@ -36,7 +38,13 @@ beforeAll(async () => {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   address = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 });
-afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+afterAll(
+  () =>
+    new Promise<void>((resolve) => {
+      server.closeAllConnections();
+      server.close(() => resolve());
+    }),
+);
 beforeEach(() => {
   seen.length = 0;
   reply = () => ({ status: 204 });
@@ -111,6 +119,61 @@ describe('VaultClient request shaping', () => {
     expect((err as VaultRequestError).unreachable).toBe(true);
   });
 
+  it("the caller's AbortSignal cancels a request in flight: AbortedError at once, not after the timeout", async () => {
+    reply = () => ({ status: 200, hang: true });
+    const ac = new AbortController();
+    const started = Date.now();
+    setTimeout(() => ac.abort(), 50);
+    const err = await new VaultClient({ address, token: 't', requestTimeoutMs: 5000 })
+      .kvGet('my-app/config', { signal: ac.signal })
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(AbortedError);
+    expect(Date.now() - started).toBeLessThan(2000);
+  });
+
+  it('no answer within the request timeout is an unreachable VaultRequestError naming the timeout', async () => {
+    reply = () => ({ status: 200, hang: true });
+    const err = await new VaultClient({ address, token: 't', requestTimeoutMs: 100 })
+      .kvPut('my-app/config', { a: 'b' })
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(VaultRequestError);
+    expect((err as VaultRequestError).unreachable).toBe(true);
+    expect((err as VaultRequestError).message).toContain('no answer within 100 ms');
+  });
+
+  it('the environment (VAULT_TOKEN, VAULT_PREFIX, VAULT_NAMESPACE) does not redirect or re-authenticate calls', async () => {
+    const saved = { ...process.env };
+    Object.assign(process.env, {
+      VAULT_TOKEN: 'env-token',
+      VAULT_PREFIX: '/elsewhere',
+      VAULT_NAMESPACE: 'ns1',
+    });
+    try {
+      reply = () => ({ status: 200, body: { initialized: true, sealed: false, standby: false } });
+      await client().health();
+      await client().kvDelete('my-app/config');
+    } finally {
+      process.env = saved;
+    }
+    expect(seen.map((s) => s.url)).toEqual(['/v1/sys/health', '/v1/secret/data/my-app/config']);
+    expect(seen[0]?.headers['x-vault-token']).toBeUndefined();
+    expect(seen[1]?.headers['x-vault-token']).toBe('root-token-x');
+    expect(seen.some((s) => s.headers['x-vault-namespace'] !== undefined)).toBe(false);
+  });
+
+  it('lists go as GET ?list=1; a 404 list is empty', async () => {
+    reply = (s) =>
+      s.url.startsWith('/v1/sys/policies')
+        ? { status: 200, body: { data: { keys: ['default', 'my-app-read'] } } }
+        : { status: 404, body: { errors: [] } };
+    await expect(client().policyList()).resolves.toEqual(['default', 'my-app-read']);
+    await expect(client().kvList('vel-1/')).resolves.toEqual([]);
+    expect(seen.map((s) => `${s.method} ${s.url}`)).toEqual([
+      'GET /v1/sys/policies/acl?list=1',
+      'GET /v1/secret/metadata/vel-1/?list=1',
+    ]);
+  });
+
   it('authEnable is idempotent when the same type is mounted', async () => {
     reply = (s) =>
       s.url === '/v1/sys/auth' && s.method === 'GET'
@@ -160,23 +223,16 @@ describe('VaultClient request shaping', () => {
   });
 
   it('policy write sends the HCL under `policy`', async () => {
-    await client().policyWrite('my-app-read', readPolicyHcl(['my-app/config'], 'secret'));
+    await client().policyWrite(
+      'my-app-read',
+      'path "secret/data/my-app/config" {\n  capabilities = ["read"]\n}\n',
+    );
     expect(seen[0]).toMatchObject({ method: 'PUT', url: '/v1/sys/policies/acl/my-app-read' });
     expect((seen[0]?.body as { policy: string }).policy).toContain('path "secret/data/my-app/config"');
   });
 });
 
-describe('policy helpers', () => {
-  it('read paths become KV v2 data paths; full paths are kept', () => {
-    expect(readPolicyHcl(['my-app/config', 'secret/data/x', 'secret/y'], 'secret')).toBe(
-      'path "secret/data/my-app/config" {\n  capabilities = ["read"]\n}\n\n' +
-        'path "secret/data/x" {\n  capabilities = ["read"]\n}\n\n' +
-        'path "secret/data/y" {\n  capabilities = ["read"]\n}\n',
-    );
-    expect(policyRules({ name: 'p', rules: 'path "a" {}' }, 'secret')).toBe('path "a" {}');
-    expect(policyRules({ name: 'p', read: [] }, 'secret')).toBe('# no paths\n');
-  });
-
+describe('stripMount', () => {
   it('stripMount', () => {
     expect(stripMount('secret/data/a/b', 'secret')).toBe('a/b');
     expect(stripMount('/secret/a', 'secret')).toBe('a');

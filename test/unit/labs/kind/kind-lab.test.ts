@@ -11,11 +11,18 @@ import { KindLab, kindOptionsFromFlags } from '../../../../src/labs/kind/kind-la
 import { kindPins } from '../../../../src/components/versions.ts';
 import { AbortedError, ExitCode, UsageError } from '../../../../src/errors.ts';
 import { RunDir } from '../../../../src/labs/run-dir.ts';
-import { StartedKindLab } from '../../../../src/labs/kind/kind-lab.ts';
+import { StartedKindLab } from '../../../../src/labs/kind/started-kind-lab.ts';
 import { FAKE_UNSEAL_KEY, fakeKindTools } from '../../../fixtures/fake-tools/kind-fakes.ts';
 
 const repo = new URL('../../../../', import.meta.url).pathname.replace(/\/$/, '');
-const okHttp = () => Promise.resolve({ status: 200, body: '{"sealed":false}' });
+/** The Vault client's fetch: an active, unsealed Vault for every call. */
+const okFetch: typeof fetch = () =>
+  Promise.resolve(
+    new Response('{"initialized":true,"sealed":false,"standby":false,"progress":0}', {
+      status: 200,
+      headers: { 'content-type': 'application/json' },
+    }),
+  );
 
 function setup(extra: NodeJS.ProcessEnv = {}) {
   const fakes = fakeKindTools();
@@ -24,7 +31,7 @@ function setup(extra: NodeJS.ProcessEnv = {}) {
   const run = join(state, 'labs', 'k1');
   const lab = new KindLab(
     { clusterName: 'demo', vault: 'in-cluster', dryRun: false },
-    { http: okHttp, pollIntervalMs: 10 },
+    { fetch: okFetch, pollIntervalMs: 10 },
   );
   const start = (signal = AbortSignal.timeout(30_000), keep = false) =>
     lab.start({ signal, emit: () => {}, env, name: 'k1', keep });
@@ -157,7 +164,7 @@ describe('kind provider (fake tools)', () => {
     const lab = await new KindLab(
       { clusterName: 'demo', vault: 'external', dryRun: false },
       {
-        http: okHttp,
+        fetch: okFetch,
         pollIntervalMs: 10,
         startExternalVault: (r) => {
           expect(r.network).toBe('kind');
@@ -193,9 +200,12 @@ describe('kind provider (fake tools)', () => {
       { clusterName: 'demo', vault: 'in-cluster', dryRun: false },
       {
         pollIntervalMs: 10,
-        http: (url, o) => {
-          seen.push(`${o?.method ?? 'GET'} ${url}${o?.body?.includes(FAKE_UNSEAL_KEY) ? ' +key' : ''}`);
-          return okHttp();
+        fetch: (url, init) => {
+          const body = typeof init?.body === 'string' ? init.body : '';
+          seen.push(
+            `${init?.method ?? 'GET'} ${String(url)}${body.includes(FAKE_UNSEAL_KEY) ? ' +key' : ''}`,
+          );
+          return okFetch(url, init);
         },
       },
     ).start({ signal: AbortSignal.timeout(30_000), emit: () => {}, env: t.env, name: 'k1' });
@@ -240,6 +250,45 @@ describe('kind provider (fake tools)', () => {
     expect(text).toContain('devRootToken=<random dev root token>');
     expect(existsSync(t.run)).toBe(false);
   });
+
+  it.each(['in-cluster', 'external'] as const)(
+    'the plan (--dry-run) lists the commands start runs, in the same order (Vault %s)',
+    async (vault) => {
+      const t = setup();
+      const startExternalVault = () =>
+        Promise.resolve({
+          containerId: 'c0ffee',
+          containerName: 'vault-eso-lab-vault-demo',
+          hostAddress: 'http://127.0.0.1:41234',
+          networkAddress: 'http://172.18.0.9:8200',
+        });
+      const lab = (dryRun: boolean) =>
+        new KindLab(
+          { clusterName: 'demo', vault, dryRun },
+          { fetch: okFetch, pollIntervalMs: 10, startExternalVault },
+        );
+      const plan = await lab(true).plan({ env: t.env, name: 'k1', signal: AbortSignal.timeout(5000) });
+      const planned = plan
+        .filter((l) => /^(kind|helm|kubectl|docker) /.test(l))
+        .map((l) =>
+          l
+            .replace("'server.dev.devRootToken=<random dev root token>'", 'server.dev.devRootToken=<token>')
+            .replace('<container>', 'c0ffee')
+            // the plan shell-quotes words, the fakes record them bare
+            .replace(/'/g, ''),
+        );
+      const started = await lab(false).start({
+        signal: AbortSignal.timeout(30_000),
+        emit: () => {},
+        env: t.env,
+        name: 'k1',
+      });
+      expect(t.calls().map((c) => c.replace(/'/g, ''))).toEqual(planned);
+      if (vault === 'external') expect(plan.join('\n')).toContain('testcontainers: start');
+      expect(plan.join('\n')).toContain('wait until http://127.0.0.1:');
+      await started.stop();
+    },
+  );
 
   it('bad flags are usage errors (exit 2)', () => {
     expect(() => kindOptionsFromFlags({ vault: 'somewhere' })).toThrow(UsageError);

@@ -1,7 +1,7 @@
 /** Logic of the library's newer operations: template expectations, measureFrom marks, events, pods, rollouts. */
 import { describe, expect, it } from 'vitest';
 import type { V1Deployment, V1Pod } from '@kubernetes/client-node';
-import { secrets, shortHash } from '../../../../src/report/redact.ts';
+import { secrets, shortHash } from '../../../../src/secrets/secret-registry.ts';
 import { VaultState } from '../../../../src/scenario/runtime.ts';
 import type { VaultClient } from '../../../../src/vault/client.ts';
 import {

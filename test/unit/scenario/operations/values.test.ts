@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { secrets } from '../../../../src/report/redact.ts';
+import { secrets } from '../../../../src/secrets/secret-registry.ts';
 import { VaultState } from '../../../../src/scenario/runtime.ts';
 import type { VaultClient } from '../../../../src/vault/client.ts';
 import {

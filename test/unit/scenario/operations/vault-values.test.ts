@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { secrets } from '../../../../src/report/redact.ts';
+import { secrets } from '../../../../src/secrets/secret-registry.ts';
 import {
   goJson,
   propertyValue,

@@ -7,8 +7,8 @@
 import type { LabConnection } from '../labs/lab-provider.ts';
 import { applyObject, deleteObject } from '../kube/apply.ts';
 import type { KubeClients } from '../kube/client.ts';
-import { secrets } from '../report/redact.ts';
-import { stripMount, type KvWriteResult, type VaultClient } from './client.ts';
+import { secrets } from '../secrets/secret-registry.ts';
+import { stripMount, type KvWriteResult, type VaultClient } from '../vault/client.ts';
 
 export interface TutorialSetupSpec {
   secret: { path: string; data: Record<string, string> };

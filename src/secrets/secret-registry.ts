@@ -1,10 +1,17 @@
 /**
  * Secret values never reach output. Values are shown as short hashes; every value the run generates or reads is
- * registered here, and everything written to a terminal, log or report file passes through `redact()` as a
- * second line of defence.
+ * registered here, and, as a second line of defence, `redact()` scrubs them from everything the tool writes
+ * about a run: the console, JSON and JUnit reporters, lab progress, the tutorial, evidence and log tails, kind's
+ * command errors and the CLI's error messages (src/cli/main.ts). The one deliberate exception is
+ * `vault-eso-lab env`, whose job is to print the lab's own `VAULT_TOKEN` for `eval`.
  */
 import { createHash } from 'node:crypto';
-import type { MaskedData, ShortHash } from './events.ts';
+
+/** Short, non-reversible fingerprint of a value: the first 8 hex chars of its SHA-256. */
+export type ShortHash = string;
+
+/** A Secret as shown to humans and reports: key names with short hashes. */
+export type MaskedData = Record<string, ShortHash>;
 
 export function shortHash(value: string): ShortHash {
   return createHash('sha256').update(value).digest('hex').slice(0, 8);

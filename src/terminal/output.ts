@@ -1,6 +1,10 @@
 /**
  * Terminal output conventions: results on stdout, progress on stderr; colour and spinners only on a TTY without
  * NO_COLOR and outside CI. Everything that prints goes through an Output so tests can capture it.
+ *
+ * A reader that goes away (`vault-eso-lab … | head -1`) is an ordinary way for a CLI to end: the write fails with
+ * EPIPE, which would otherwise crash the process with no cleanup. An Output catches it, stops writing to that
+ * stream, and aborts `closed`, so the command stops and cleans up like on Ctrl-C.
  */
 import type { Writable } from 'node:stream';
 
@@ -14,6 +18,8 @@ export interface Output {
   readonly color: boolean;
   readonly stdout: Writable;
   readonly stderr: Writable;
+  /** Aborts (reason: OutputClosedError) when the reader of stdout or stderr has gone away. */
+  readonly closed: AbortSignal;
 }
 
 export interface OutputEnv {
@@ -22,19 +28,53 @@ export interface OutputEnv {
   env?: NodeJS.ProcessEnv;
 }
 
+/** stdout or stderr was closed by its reader. */
+export class OutputClosedError extends Error {
+  override readonly name = 'OutputClosedError';
+  constructor(
+    readonly stream: 'stdout' | 'stderr',
+    readonly code: string,
+  ) {
+    super(`${stream} was closed by its reader (${code})`);
+  }
+}
+
+const CLOSED_CODES = new Set(['EPIPE', 'ERR_STREAM_DESTROYED', 'ERR_STREAM_WRITE_AFTER_END', 'ECONNRESET']);
+
+/**
+ * Watch a stream for its reader going away; returns a `write` that is a no-op from then on. Errors other than
+ * a closed reader are rethrown asynchronously, as an unhandled stream error would have been.
+ */
+function guard(stream: Writable, name: 'stdout' | 'stderr', closed: AbortController): (text: string) => void {
+  let gone = false;
+  stream.on('error', (e: NodeJS.ErrnoException) => {
+    if (!CLOSED_CODES.has(e.code ?? '')) throw e;
+    gone = true;
+    if (!closed.signal.aborted) closed.abort(new OutputClosedError(name, e.code ?? ''));
+  });
+  return (text) => {
+    if (gone || stream.destroyed || stream.writableEnded) return;
+    stream.write(text);
+  };
+}
+
 export function createOutput(o: OutputEnv = {}): Output {
   const stdout = o.stdout ?? process.stdout;
   const stderr = o.stderr ?? process.stderr;
   const env = o.env ?? process.env;
   const plain = Boolean(env.NO_COLOR) || env.CI === 'true' || env.CI === '1' || env.TERM === 'dumb';
   const interactive = Boolean((stderr as { isTTY?: boolean }).isTTY) && !plain;
+  const closed = new AbortController();
+  const writeOut = guard(stdout, 'stdout', closed);
+  const writeErr = guard(stderr, 'stderr', closed);
   return {
-    result: (line) => void stdout.write(line + '\n'),
-    info: (line) => void stderr.write(line + '\n'),
+    result: (line) => writeOut(line + '\n'),
+    info: (line) => writeErr(line + '\n'),
     interactive,
     color: interactive,
     stdout,
     stderr,
+    closed: closed.signal,
   };
 }
 
