@@ -38,6 +38,7 @@ export const files = {
   externalSecret: 'external-secret.yaml',
   saToken: 'my-app-sa.jwt',
   appToken: 'my-app.token',
+  consumers: 'consumers.yaml',
 } as const;
 
 /** Measured durations are printed as `N.NN s` so docs/tutorial.md can mark them as volatile. */

@@ -91,6 +91,8 @@ export interface TutorialContext {
    * when the walkthrough is killed): CA file, value files, the tutorial's files; commands run in it.
    */
   workDir: string;
+  /** A Ready node of the lab, when it has one (pods can run): the walkthrough then runs two consumer pods. */
+  node?: { name: string };
   /** How the lab stores Secrets at rest: an encryption provider (`aescbc`), or undefined for plain. */
   secretsEncryption?: string;
   values: {

@@ -9,13 +9,14 @@
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { PrerequisiteError } from '../errors.ts';
-import { createKubeClients } from '../kube/client.ts';
+import { createKubeClients, type KubeClients } from '../kube/client.ts';
 import type { LabConnection, StartedLab } from '../labs/lab-provider.ts';
 import { secretsEncryption } from '../labs/local/etcd-access.ts';
 import { runCommand, which } from '../process/command.ts';
 import { secrets } from '../secrets/secret-registry.ts';
 import { files, names, stopWatcher } from './actions.ts';
 import type { CliInvocation, TutorialContext, TutorialRuntime } from './model.ts';
+import { consumersYaml } from './steps-consumers.ts';
 import { labSecretStore } from './steps-kubernetes.ts';
 import { AUTH_CONFIG, EXTERNAL_SECRET_YAML, ROLE_WRITE, SECRET_STORE_YAML } from './tutorial-text.ts';
 import { createValue } from './values.ts';
@@ -27,7 +28,7 @@ export type TutorialLab = Pick<StartedLab, 'id' | 'provider' | 'runDir' | 'conne
 
 export function createContext(
   lab: TutorialLab,
-  o: { seed?: string; workDir?: string } = {},
+  o: { seed?: string; workDir?: string; node?: { name: string } } = {},
 ): TutorialContext {
   const workDir = o.workDir ?? mkdtempSync(join(lab.runDir, WORK_DIR_PREFIX));
   chmodSync(workDir, 0o700);
@@ -42,6 +43,7 @@ export function createContext(
     workDir,
     values,
     ...(encryption ? { secretsEncryption: encryption } : {}),
+    ...(o.node ? { node: o.node } : {}),
   };
   const write = (file: string, text: string) => writeFileSync(join(workDir, file), text, { mode: 0o600 });
   if (lab.connection.vault.kubernetesCaPem) write(files.ca, lab.connection.vault.kubernetesCaPem);
@@ -50,6 +52,7 @@ export function createContext(
   write(files.secretStore, SECRET_STORE_YAML + '\n');
   write(files.labSecretStore, labSecretStore(ctx) + '\n');
   write(files.externalSecret, EXTERNAL_SECRET_YAML + '\n');
+  if (ctx.node) write(files.consumers, consumersYaml() + '\n');
   return ctx;
 }
 
@@ -69,6 +72,15 @@ export interface TutorialSession {
   ctx: TutorialContext;
   rt: TutorialRuntime;
   close(): Promise<void>;
+}
+
+/** A Ready node of the lab, if any (the local lab has one once its kubelet runs; kind always). */
+export async function readyNode(kube: KubeClients): Promise<{ name: string } | undefined> {
+  const nodes = await kube.core.listNode().catch(() => undefined);
+  const ready = nodes?.items.find((n) =>
+    (n.status?.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True'),
+  );
+  return ready?.metadata?.name ? { name: ready.metadata.name } : undefined;
 }
 
 export async function openSession(
@@ -97,7 +109,8 @@ export async function openSession(
     bins[name] = found;
   }
   const kube = createKubeClients(connection.kubeconfigPath, connection.context);
-  const ctx = createContext(lab, o.seed ? { seed: o.seed } : {});
+  const node = await readyNode(kube);
+  const ctx = createContext(lab, { ...(o.seed ? { seed: o.seed } : {}), ...(node ? { node } : {}) });
   const state = new Map<string, unknown>();
   const rt: TutorialRuntime = {
     ctx,

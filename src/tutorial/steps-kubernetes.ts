@@ -6,9 +6,7 @@
  * then the binding).
  */
 import { errorMessage } from '../errors.ts';
-import type { RunResult } from '../process/command.ts';
-import { waitFor } from '../time.ts';
-import type { ActionBlock, Block, TutorialContext, TutorialStep } from './model.ts';
+import type { Block, TutorialContext, TutorialStep } from './model.ts';
 import { commandOutput, files, names, shell, shellAction, waitAction } from './actions.ts';
 import { unresolvableName } from './in-cluster-names.ts';
 import { EXTERNAL_SECRET_YAML, SECRET_STORE_YAML } from './tutorial-text.ts';
@@ -22,36 +20,6 @@ export function labSecretStore(ctx: TutorialContext): string {
 /** Whether the tutorial's server URL works unchanged on this lab (kind installs Vault as the tutorial does). */
 export function storeWorksUnchanged(ctx: TutorialContext): boolean {
   return ctx.connection.vault.serverUrlForEso === names.tutorialVaultServer;
-}
-
-/** The store's events until one carries Vault's "permission denied" (events are recorded a moment later). */
-function deniedEventAction(): ActionBlock {
-  const display = `kubectl get events -n ${names.namespace} --field-selector involvedObject.kind=SecretStore,involvedObject.name=${names.secretStore} -o jsonpath='{range .items[*]}{.reason}: {.message}{"\\n"}{end}'`;
-  return {
-    kind: 'action',
-    display: { lang: 'sh', text: display },
-    async run(rt) {
-      let last: RunResult | undefined;
-      const denied = await waitFor(
-        async () => {
-          last = await rt.cli(shell(display));
-          return /permission denied/i.test(last.stdout)
-            ? { done: true, value: true }
-            : { done: false, seen: last.stdout.trim().split('\n').at(-1) ?? '(no event yet)' };
-        },
-        { what: 'an event with permission denied', timeoutMs: 30_000, intervalMs: 500, signal: rt.signal },
-      ).catch(() => false);
-      // Events are `Reason: message` blocks (Vault's message spans lines): the newest one that was denied.
-      const events = (last?.stdout ?? '').trim().split(/\n(?=[A-Z][A-Za-z]+: )/);
-      const shown = events.filter((e) => /permission denied/i.test(e)).slice(-1);
-      return {
-        ok: denied,
-        output: denied
-          ? `${shown.join('\n')}\n→ Vault refused the login: its TokenReview call, made with ${names.serviceAccount}'s own token, was forbidden`
-          : `${last ? commandOutput(last) : ''}\n→ expected an event with "permission denied"`,
-      };
-    },
-  };
 }
 
 export function kubernetesSteps(ctx: TutorialContext): TutorialStep[] {
@@ -132,14 +100,21 @@ export function kubernetesSteps(ctx: TutorialContext): TutorialStep[] {
                 text: `ESO now logs in to Vault as ${names.serviceAccount}, and Vault checks that token with the API server's TokenReview API — calling it with that same token, since it has none of its own:`,
               },
               shellAction(
-                `kubectl wait --for=condition=Ready=False ${storeName} -n ${names.namespace} --timeout=60s`,
-                { timeoutMs: 90_000 },
+                `kubectl wait --for=condition=Ready=False ${storeName} -n ${names.namespace} --timeout=60s\nkubectl get ${storeName} -n ${names.namespace} -o jsonpath='{.status.conditions[0].message}{"\\n"}'`,
+                {
+                  timeoutMs: 90_000,
+                  judge: (r) => {
+                    const output = commandOutput(r);
+                    const denied = /permission denied/i.test(output);
+                    return {
+                      ok: r.exitCode === 0 && denied,
+                      output: denied
+                        ? `${output}\n→ Vault refused the login: its TokenReview call, made with ${names.serviceAccount}'s token, was forbidden`
+                        : `${output}\n→ expected the store to fail with "permission denied"`,
+                    };
+                  },
+                },
               ),
-              {
-                kind: 'text',
-                text: 'The condition says only "unable to create client"; ESO\'s event has Vault\'s answer:',
-              },
-              deniedEventAction(),
               {
                 kind: 'note',
                 tone: 'pitfall',

@@ -15,6 +15,7 @@ import { formatMasked } from '../secrets/secret-registry.ts';
 import { sleep } from '../time.ts';
 import type { ActionBlock, TutorialContext, TutorialRuntime, TutorialStep } from './model.ts';
 import { commandOutput, formatMeasured, names, pick, secretWatcher, shell, shellAction } from './actions.ts';
+import { consumerFollowBlocks, consumerStartBlocks } from './steps-consumers.ts';
 
 /** How long the walkthrough watches the Secret after the rotation, expecting no change. */
 export const HOLD_MS = 8_000;
@@ -174,6 +175,7 @@ function followAction(ctx: TutorialContext): ActionBlock {
         await sleep(250, rt.signal);
         after = await refreshTime(rt);
       }
+      if (hit) rt.state.set('rotation.secretUpdatedAt', hit.at);
       const proof = forceSyncProof({
         changedDuringHold: rt.state.get(S.changedDuringHold) === true,
         ...(before === undefined ? {} : { refreshTimeBefore: before }),
@@ -199,6 +201,15 @@ function followAction(ctx: TutorialContext): ActionBlock {
 
 export function rotationSteps(ctx: TutorialContext): TutorialStep[] {
   return [
+    ...(ctx.node
+      ? [
+          {
+            id: 'consumers',
+            title: 'Start two pods that read the password',
+            blocks: consumerStartBlocks(ctx),
+          },
+        ]
+      : []),
     {
       id: 'rotate',
       title: 'Rotate in Vault; force the sync',
@@ -219,11 +230,7 @@ export function rotationSteps(ctx: TutorialContext): TutorialStep[] {
         annotateAction(),
         followAction(ctx),
         shellAction(`vault kv get secret/${names.kvPath}`),
-        {
-          kind: 'note',
-          tone: 'lab',
-          text: '"The pod picks it up" holds for a Secret mounted as a volume, after the kubelet rewrites the files; an environment variable is read once, when the container starts, and keeps the old value until the pod is recreated. `vault-eso-lab scenario consumers` shows both on pods (the local lab\'s node, or kind).',
-        },
+        ...(ctx.node ? consumerFollowBlocks(ctx) : consumerStartBlocks(ctx)),
       ],
     },
   ];

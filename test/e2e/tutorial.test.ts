@@ -40,6 +40,7 @@ describe('tutorial --yes on an ephemeral local lab', () => {
 
   it('runs every step and exits 0', () => {
     expect(r.exitCode, r.stderr).toBe(0);
+    const withNode = steps.some((s) => s.id === 'consumers');
     expect(steps.map((s) => [s.id, s.status])).toEqual(
       [
         'secret',
@@ -50,10 +51,19 @@ describe('tutorial --yes on an ephemeral local lab', () => {
         'externalsecret',
         'claims',
         'stolen-token',
+        ...(withNode ? ['consumers'] : []),
         'rotate',
       ].map((id) => [id, 'passed']),
     );
     expect(output).toContain(`All ${steps.length} steps ran.`);
+  });
+
+  it('with a node: the volume pod follows the rotation, the env pod only once recreated', (t) => {
+    if (!steps.some((s) => s.id === 'consumers'))
+      return t.skip('this machine started the lab without a node');
+    expect(facts().envPodKeptOld).toBe(true);
+    expect(facts().volumePodDelayMs).toBeGreaterThanOrEqual(0);
+    expect(output).toContain('→ the recreated env pod reads sha256:');
   });
 
   it("shows what the shell and vault really do with the tutorial's broken continuations", () => {
@@ -138,6 +148,24 @@ describe('tutorial --yes on an ephemeral local lab', () => {
     const labs = join(stateDir, 'labs');
     expect(existsSync(labs) ? readdirSync(labs) : []).toEqual([]);
     expect(tmpTutorialDirs()).toEqual(tmpBefore);
+  });
+});
+
+describe('tutorial --yes --no-node', () => {
+  const noNodeEnv: NodeJS.ProcessEnv = { ...isolatedEnv(), [SEED_ENV]: seed };
+  let r: CliResult;
+  beforeAll(async () => {
+    r = await cli(['tutorial', '--yes', '--provider', 'local', '--no-node', '--json'], noNodeEnv);
+  });
+
+  it('passes without pods, and says where to see them', () => {
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect((JSON.parse(r.stdout) as StepJson[]).map((s) => s.id)).not.toContain('consumers');
+    // A note: wrapped to the terminal width.
+    expect(r.stderr).toMatch(
+      /this lab has no node\s+\(no\s+kubelet\):\s+`vault-eso-lab\s+scenario\s+consumers`/,
+    );
+    expect(processesMentioning(noNodeEnv.VAULT_ESO_LAB_STATE_DIR as string)).toEqual([]);
   });
 });
 

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { LabConnection } from '../../../src/labs/lab-provider.ts';
 import type { TutorialContext } from '../../../src/tutorial/model.ts';
+import { NODE_NAME } from '../../../src/labs/local/pki.ts';
 import { createContext } from '../../../src/tutorial/session.ts';
 
 export function fakeConnection(): LabConnection {
@@ -24,11 +25,14 @@ export function fakeConnection(): LabConnection {
   };
 }
 
-/** A context on a fake local lab whose run directory is a fresh temporary directory. */
-export function fakeContext(): TutorialContext {
+/**
+ * A context on a fake local lab whose run directory is a fresh temporary directory; with the lab's node, as
+ * docs/tutorial.md is generated on a local lab that runs one (`node: false` for a lab without).
+ */
+export function fakeContext(o: { node?: boolean } = {}): TutorialContext {
   const runDir = mkdtempSync(join(tmpdir(), 'vel-tutorial-unit-'));
   return createContext(
     { id: 'r1', provider: 'local', runDir, connection: fakeConnection() },
-    { seed: 'unit-test-seed' },
+    { seed: 'unit-test-seed', ...(o.node === false ? {} : { node: { name: NODE_NAME } }) },
   );
 }

@@ -67,8 +67,10 @@ describe('steps', () => {
       'externalsecret',
       'claims',
       'stolen-token',
+      'consumers',
       'rotate',
     ]);
+    expect(tutorialSteps(fakeContext({ node: false })).map((s) => s.id)).not.toContain('consumers');
   });
 
   it('never show a generated value, only its hash; commands read values from 0600 files', () => {
@@ -95,6 +97,7 @@ describe('steps', () => {
       'kubectl delete clusterrolebinding my-app-sa-tokenreview',
       'kubectl delete externalsecret my-app-secrets -n my-app',
       'vault kv metadata delete secret/other-app/config',
+      'kubectl delete -f consumers.yaml --wait=true --timeout=60s',
     ]);
   });
 
@@ -158,7 +161,7 @@ describe('markdown', () => {
     const md = renderMarkdown(t, { normalize, provider: 'local' });
     expect(md).toMatch(/^# The Vault \+ External Secrets Operator tutorial/);
     expect(md).toContain('## 1. Create the secret in Vault');
-    expect(md).toContain('## 9. Rotate in Vault; force the sync');
+    expect(md).toContain('## 10. Rotate in Vault; force the sync');
     expect(md).toContain('```text\nSuccess! <timestamp>\n```');
     expect(md).toContain('> **Pitfall:** A backslash continues a line');
     expect(md).toContain('`secret-store.yaml`:\n\n```yaml\n');
