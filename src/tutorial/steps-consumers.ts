@@ -5,7 +5,7 @@
  * pod reports the new hash once the kubelet has rewritten the file; the env pod keeps the old one until it is
  * restarted. Without a node the walkthrough says so and points to `scenario consumers`.
  */
-import { shortHash } from '../report/redact.ts';
+import { shortHash } from '../secrets/secret-registry.ts';
 import { waitFor } from '../time.ts';
 import type { ActionBlock, Block, TutorialContext, TutorialRuntime } from './model.ts';
 import { commandOutput, files, formatMeasured, names, shell, shellAction } from './actions.ts';
