@@ -47,7 +47,12 @@ export interface BringUpContext {
   pollIntervalMs?: number;
   /** The Vault client's fetch (tests). */
   fetch?: typeof fetch;
+  /** The lab's node images (pause is kind's own; the consumer is what the pod scenarios run), as archives. */
+  nodeImages: { ref: string; archive: string }[];
 }
+
+/** The kubelet syncFrequency kind/cluster.yaml sets on the kind node. */
+export const KIND_SYNC_FREQUENCY = '5s';
 
 export async function bringUp(ctx: BringUpContext, rootToken: string): Promise<LabConnection> {
   const { shell, signal, emit } = ctx;
@@ -86,6 +91,14 @@ export async function bringUp(ctx: BringUpContext, rootToken: string): Promise<L
     await step('kind-cluster', () => shell.run('kind', kindCreateArgs(name, kubeconfig), { signal }));
   }
   throwIfAborted(signal);
+
+  // 1b. The lab's own images, from the same archives the local lab imports: nothing is pulled for them, and the
+  // scenario manifests name the same images on both providers.
+  const images = ctx.nodeImages.filter((i) => !i.ref.includes('/pause:'));
+  await step('node-images', async () => {
+    for (const i of images)
+      await shell.run('kind', ['load', 'image-archive', i.archive, '--name', name], { signal });
+  });
 
   // 2. Vault.
   let vaultAddress: string;
@@ -183,6 +196,11 @@ export async function bringUp(ctx: BringUpContext, rootToken: string): Promise<L
     },
     isolation: { runId: ctx.labId, namespaceSuffix: '', vaultPathPrefix: '', nameSuffix: '' },
     binDirs: [],
+    node: {
+      name: `${name}-control-plane`,
+      syncFrequency: KIND_SYNC_FREQUENCY,
+      images: images.map((i) => i.ref),
+    },
   };
 }
 

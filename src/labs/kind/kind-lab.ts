@@ -17,6 +17,8 @@ import type { LabProvider, StartOptions } from '../lab-provider.ts';
 import { RunDir, type LabRecord } from '../run-dir.ts';
 import { randomToken } from '../local/pki.ts';
 import { bringUp, type BringUpContext } from './kind-bring-up.ts';
+import { ensureComponents } from '../../components/build.ts';
+import { ensureNodeImageArchives, nodeImageArchivePaths } from '../local/node/node-images.ts';
 import { DryRunShell, RealShell } from './kind-shell.ts';
 import type { ExternalVaultStarter } from './external-vault.ts';
 import {
@@ -104,6 +106,7 @@ export class KindLab implements LabProvider {
         keep: true,
         labId: o.name,
         extra: {},
+        nodeImages: nodeImageArchivePaths(o.env),
       }),
       token,
     );
@@ -164,8 +167,12 @@ export class KindLab implements LabProvider {
       keep,
       labId: options.name,
       extra,
+      nodeImages: [],
     });
     try {
+      // The node images are built from this repository's Go sources (a second's build, then cached).
+      await ensureComponents({ only: ['node-images'], signal, emit, env: options.env });
+      ctx.nodeImages = ensureNodeImageArchives(options.env);
       const connection = await bringUp(ctx, rootToken);
       record.connection = connection;
       record.versions = kindVersions(this.options.vault);

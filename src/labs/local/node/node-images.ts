@@ -40,6 +40,12 @@ function specs(env: NodeJS.ProcessEnv): { file: string; spec: ImageSpec }[] {
   ];
 }
 
+/** Where the archives are (or will be): for plans that name them without writing anything. */
+export function nodeImageArchivePaths(env: NodeJS.ProcessEnv = process.env): NodeImage[] {
+  const dir = componentDir(components['node-images'], env);
+  return specs(env).map(({ file, spec }) => ({ ref: spec.ref, archive: join(dir, file) }));
+}
+
 /** The archives, written if missing (the binaries must be built: `vault-eso-lab build node-images`). */
 export function ensureNodeImageArchives(env: NodeJS.ProcessEnv = process.env): NodeImage[] {
   const dir = componentDir(components['node-images'], env);

@@ -3,12 +3,13 @@
  * command sequence for create, reuse, teardown, a failure in the middle and Ctrl-C, and the dry-run plan.
  * Nothing here talks to a real Docker engine or cluster.
  */
+import { nodeImageArchivePaths } from '../../../../src/labs/local/node/node-images.ts';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { KindLab, kindOptionsFromFlags } from '../../../../src/labs/kind/kind-lab.ts';
-import { kindPins } from '../../../../src/components/versions.ts';
+import { kindPins, nodeImages } from '../../../../src/components/versions.ts';
 import { AbortedError, ExitCode, UsageError } from '../../../../src/errors.ts';
 import { RunDir } from '../../../../src/labs/run-dir.ts';
 import { StartedKindLab } from '../../../../src/labs/kind/started-kind-lab.ts';
@@ -40,11 +41,15 @@ function setup(extra: NodeJS.ProcessEnv = {}) {
   return { fakes, state, env, run, lab, start, calls };
 }
 
+const consumerArchive = nodeImageArchivePaths().find((i) => i.ref === nodeImages.consumer)!.archive;
+
 function createSequence(run: string): string[] {
   const kc = join(run, 'kubeconfig');
   return [
     'kind get clusters',
     `kind create cluster --name demo --image ${kindPins.nodeImage} --config ${repo}/kind/cluster.yaml --kubeconfig ${kc} --wait 120s`,
+    // The lab's consumer image, from the archive the local lab imports too.
+    `kind load image-archive ${consumerArchive} --name demo`,
     `helm upgrade --install hashicorp-vault vault --repo ${kindPins.vaultChart.repo} --version ${kindPins.vaultChart.version} --namespace hashicorp-vault --create-namespace --values ${repo}/helm-values/vault.yaml --set server.dev.devRootToken=<token> --kubeconfig ${kc} --kube-context kind-demo --wait --timeout 5m`,
     `helm upgrade --install external-secrets external-secrets --repo ${kindPins.esoChart.repo} --version ${kindPins.esoChart.version} --namespace external-secrets --create-namespace --values ${repo}/helm-values/external-secrets.yaml --kubeconfig ${kc} --kube-context kind-demo --wait --timeout 5m`,
     `kubectl --kubeconfig ${kc} --context kind-demo logs -n hashicorp-vault hashicorp-vault-0`,
@@ -122,8 +127,8 @@ describe('kind provider (fake tools)', () => {
     expect(String(err)).toContain('fake failure of external-secrets');
     const seq = createSequence(t.run);
     const calls = t.calls();
-    expect(calls.slice(0, 4)).toEqual(seq.slice(0, 4));
-    expect(calls.slice(4)).toEqual([
+    expect(calls.slice(0, 5)).toEqual(seq.slice(0, 5));
+    expect(calls.slice(5)).toEqual([
       `kind export logs ${join(t.run, 'logs', 'kind')} --name demo`,
       'kind delete cluster --name demo',
     ]);
@@ -239,6 +244,7 @@ describe('kind provider (fake tools)', () => {
     expect(commands.map((c) => c.split(' ').slice(0, 3).join(' '))).toEqual([
       'kind get clusters',
       'kind create cluster',
+      'kind load image-archive',
       'helm upgrade --install',
       'helm upgrade --install',
       `kubectl --kubeconfig ${join(t.run, 'kubeconfig')}`,
