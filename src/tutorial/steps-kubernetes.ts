@@ -100,7 +100,8 @@ export function kubernetesSteps(ctx: TutorialContext): TutorialStep[] {
                 text: `ESO now logs in to Vault as ${names.serviceAccount}, and Vault checks that token with the API server's TokenReview API — calling it with that same token, since it has none of its own:`,
               },
               shellAction(
-                `kubectl wait --for=condition=Ready=False ${storeName} -n ${names.namespace} --timeout=60s\nkubectl get ${storeName} -n ${names.namespace} -o jsonpath='{.status.conditions[0].message}{"\\n"}'`,
+                // The condition says only "unable to create client"; ESO's Event carries Vault's own answer.
+                `kubectl wait --for=condition=Ready=False ${storeName} -n ${names.namespace} --timeout=60s\nkubectl get ${storeName} -n ${names.namespace} -o jsonpath='{.status.conditions[0].message}{"\\n"}'\nkubectl get events -n ${names.namespace} --field-selector involvedObject.name=${names.secretStore} -o jsonpath='{.items[-1:].message}{"\\n"}'`,
                 {
                   timeoutMs: 90_000,
                   judge: (r) => {
