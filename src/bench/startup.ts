@@ -4,11 +4,19 @@
  */
 import { sleep } from '../time.ts';
 import { componentTimes, timeCli } from './cli-timing.ts';
+import { join } from 'node:path';
+import { labsRoot } from '../paths.ts';
+import { processesMarked } from '../process/command.ts';
 import { rssBytes } from './proc.ts';
 import { median, round } from './stats.ts';
 import { LabError } from '../errors.ts';
 
 export const STARTUP_GOAL_MS = 8_000;
+/** With the node (kubelet, containerd, scheduler, images): issue #10's target. */
+export const STARTUP_WITH_NODE_GOAL_MS = 10_000;
+export const MEMORY_WITH_NODE_GOAL_MIB = 1331;
+/** The node's parts of a start, reported as the node's share. */
+export const NODE_PARTS = ['containerd', 'node-images', 'kubelet', 'kube-scheduler'];
 export const HELP_GOAL_MS = 300;
 /** The whole lab fits comfortably next to a developer's editor and browser on a small machine. */
 export const MEMORY_GOAL_MIB = 1024;
@@ -31,8 +39,18 @@ async function startupRun(env: NodeJS.ProcessEnv, signal: AbortSignal, name: str
     await sleep(2000, signal);
     const status = await timeCli(['status', '--name', name, '--json'], env, signal);
     const rssMiB: Record<string, number> = {};
+    const recorded = new Set<number>();
     for (const c of (JSON.parse(status.stdout) as StatusJson).components ?? [])
-      if (c.pid) rssMiB[c.name] = Math.round(rssBytes(c.pid) / 2 ** 20);
+      if (c.pid) {
+        recorded.add(c.pid);
+        rssMiB[c.name] = Math.round(rssBytes(c.pid) / 2 ** 20);
+      }
+    // The node's other processes: containerd itself (under its namespace's unshare), shims, pods.
+    const others = processesMarked(join(labsRoot(env), name)).filter((p) => !recorded.has(p));
+    if (others.length)
+      rssMiB['node processes (containerd, shims, pods)'] = Math.round(
+        others.reduce((a, p) => a + rssBytes(p), 0) / 2 ** 20,
+      );
     measured = { upMs: round(up.ms), compiled: up.compiled, components: componentTimes(up.stderr), rssMiB };
   } finally {
     const down = await timeCli(['down', '--name', name], env, signal);
@@ -71,6 +89,10 @@ export async function benchStartup(
     procs.map((n) => [n, round(median(runsOut.map((r) => r.rssMiB[n] ?? NaN)))]),
   );
   const rssTotal = Object.values(rssMedian).reduce((a, b) => a + b, 0);
+  const withNode = names.includes('kubelet');
+  const goalMs = withNode ? STARTUP_WITH_NODE_GOAL_MS : STARTUP_GOAL_MS;
+  const memoryGoal = withNode ? MEMORY_WITH_NODE_GOAL_MIB : MEMORY_GOAL_MIB;
+  const nodeShare = runsOut.map((r) => NODE_PARTS.reduce((a, n) => a + (r.components[n] ?? 0), 0));
   return {
     benchmark: 'startup',
     description:
@@ -85,8 +107,18 @@ export async function benchStartup(
     runs: runsOut.length,
     medianMs,
     samplesMs: runsOut.map((r) => r.upMs),
-    goalMs: STARTUP_GOAL_MS,
-    met: medianMs <= STARTUP_GOAL_MS,
+    withNode,
+    goalMs,
+    met: medianMs <= goalMs,
+    ...(withNode
+      ? {
+          node: {
+            description:
+              "the node's parts of the start (containerd, image import, kubelet registration, scheduler), summed; they run alongside the control plane's",
+            shareMedianMs: round(median(nodeShare)),
+          },
+        }
+      : {}),
     perComponentMedianMs: Object.fromEntries(
       names.map((n) => [n, round(median(runsOut.map((r) => r.components[n] ?? NaN)))]),
     ),
@@ -95,8 +127,8 @@ export async function benchStartup(
       description: 'resident memory (VmRSS) of each lab process 2 s after up returned, median over runs',
       perProcessMiB: rssMedian,
       totalMiB: rssTotal,
-      goalTotalMiB: MEMORY_GOAL_MIB,
-      met: rssTotal <= MEMORY_GOAL_MIB,
+      goalTotalMiB: memoryGoal,
+      met: rssTotal <= memoryGoal,
     },
   };
 }
