@@ -5,6 +5,7 @@
  * same time (OpenBao and containerd need nothing else; the API server chain and the node join where they meet),
  * each through `launch()` with a readiness probe, and returns a StartedLocalLab that stops them in reverse.
  */
+import { setMaxListeners } from 'node:events';
 import { mkdirSync, symlinkSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { CleanupStack } from '../../cleanup.ts';
@@ -141,6 +142,8 @@ export class LocalLab implements LabProvider {
     const onAbort = () => failFast.abort(signal.reason);
     signal.addEventListener('abort', onAbort, { once: true });
     const s = AbortSignal.any([signal, failFast.signal]);
+    // Every concurrent probe, wait and request listens on it for a moment: more than Node's default warning level.
+    setMaxListeners(100, s);
     const deferStop = (name: string) =>
       cleanup.defer(`stop ${name}`, async () => {
         await stopComponent(run.readRecord() ?? record, name);
