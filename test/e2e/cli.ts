@@ -27,3 +27,22 @@ export function cliProcess(
 ): ResultPromise<{ reject: false; stdin: 'ignore'; extendEnv: false; env: NodeJS.ProcessEnv }> {
   return execa('node', [cliPath, ...args], { env, extendEnv: false, reject: false, stdin: 'ignore' });
 }
+
+/** Resolve once a running CLI's stderr has shown `needle` (a progress line); reject with what it showed by then. */
+export function waitForStderr(
+  p: ReturnType<typeof cliProcess>,
+  needle: RegExp,
+  timeoutMs = 180_000,
+): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    let seen = '';
+    const t = setTimeout(() => reject(new Error(`did not see ${needle} in: ${seen}`)), timeoutMs);
+    p.stderr?.on('data', (c: Buffer) => {
+      seen += c.toString();
+      if (needle.test(seen)) {
+        clearTimeout(t);
+        resolve();
+      }
+    });
+  });
+}

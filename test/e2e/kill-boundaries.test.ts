@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { RUN_MARKER, isAlive, startDaemon } from '../../src/process/command.ts';
 import { nodeLayout } from '../../src/labs/local/node/node-config.ts';
 import { gatherNodeFacts, nodeBlocker } from '../../src/labs/local/node/node-support.ts';
-import { cli, cliProcess } from './cli.ts';
+import { cli, cliProcess, waitForStderr } from './cli.ts';
 import { isolatedEnv, processesMentioning } from './helpers.ts';
 
 const withNode = nodeBlocker({ ...gatherNodeFacts(), missing: [], runcRuns: true }) === undefined;
@@ -46,17 +46,7 @@ describe('SIGKILL at every component boundary', () => {
   it.each(boundaries)('after %s is ready, the next down leaves nothing', async (component) => {
     const env = isolatedEnv();
     const p = cliProcess(['up', '--provider', 'local'], env);
-    await new Promise<void>((resolve, reject) => {
-      let seen = '';
-      const t = setTimeout(() => reject(new Error(`did not see '${component} ready' in: ${seen}`)), 180_000);
-      p.stderr?.on('data', (c: Buffer) => {
-        seen += c.toString();
-        if (new RegExp(`· ${component} ready`).test(seen)) {
-          clearTimeout(t);
-          resolve();
-        }
-      });
-    });
+    await waitForStderr(p, new RegExp(`· ${component} ready`));
     p.kill('SIGKILL');
     await p;
     const down = await cli(['down'], env);

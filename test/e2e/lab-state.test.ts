@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { existsSync, lstatSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { cli, cliProcess } from './cli.ts';
+import { cli, cliProcess, waitForStderr } from './cli.ts';
 import { isolatedEnv, processesMentioning } from './helpers.ts';
 
 const labDirs = (env: NodeJS.ProcessEnv) => {
@@ -85,17 +85,7 @@ describe('lab state, as the CLI reports it', () => {
   it("status names a killed run's processes that still hold ports", async () => {
     const env = isolatedEnv();
     const p = cliProcess(['scenario', 'initial-sync', '--no-node'], env);
-    await new Promise<void>((resolve, reject) => {
-      let seen = '';
-      const t = setTimeout(() => reject(new Error(`no lab start in: ${seen}`)), 180_000);
-      p.stderr?.on('data', (c: Buffer) => {
-        seen += c.toString();
-        if (/eso ready/.test(seen)) {
-          clearTimeout(t);
-          resolve();
-        }
-      });
-    });
+    await waitForStderr(p, /eso ready/);
     p.kill('SIGKILL');
     await p;
     const status = await cli(['status'], env);

@@ -8,23 +8,13 @@ import { binaryPath, componentDir, inspectCache } from '../../src/components/cac
 import { componentOrder, components, nodeComponents } from '../../src/components/versions.ts';
 import { join } from 'node:path';
 import { execa } from 'execa';
-import { cli, cliPath, cliProcess } from './cli.ts';
+import { cli, cliPath, cliProcess, waitForStderr } from './cli.ts';
 import { isAlive } from '../../src/process/command.ts';
 import { isolatedEnv, processesMentioning } from './helpers.ts';
 import { gatherNodeFacts, nodeBlocker } from '../../src/labs/local/node/node-support.ts';
 
 const waitForOutput = (p: ReturnType<typeof cliProcess>, needle: RegExp, timeoutMs = 120_000) =>
-  new Promise<void>((resolve, reject) => {
-    let seen = '';
-    const t = setTimeout(() => reject(new Error(`did not see ${needle} in: ${seen}`)), timeoutMs);
-    p.stderr?.on('data', (c: Buffer) => {
-      seen += c.toString();
-      if (needle.test(seen)) {
-        clearTimeout(t);
-        resolve();
-      }
-    });
-  });
+  waitForStderr(p, needle, timeoutMs);
 
 const labsIn = (env: NodeJS.ProcessEnv) => {
   const d = join(env.VAULT_ESO_LAB_STATE_DIR!, 'labs');

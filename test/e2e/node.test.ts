@@ -15,7 +15,7 @@ import { gatherNodeFacts, nodeBlocker } from '../../src/labs/local/node/node-sup
 import type { StartedLocalLab } from '../../src/labs/local/local-lab.ts';
 import { shortHash } from '../../src/secrets/secret-registry.ts';
 import { runCommand } from '../../src/process/command.ts';
-import { cli, cliProcess } from './cli.ts';
+import { cli, cliProcess, waitForStderr } from './cli.ts';
 import { isolatedEnv, processesMentioning, startLab } from './helpers.ts';
 
 const blocker = nodeBlocker({ ...gatherNodeFacts(), missing: [], runcRuns: true });
@@ -225,18 +225,7 @@ function readKubeletPort(lab: StartedLocalLab): number {
 }
 
 describe.skipIf(blocker !== undefined)('a node leaves nothing behind', () => {
-  const waitFor = (p: ReturnType<typeof cliProcess>, needle: RegExp, timeoutMs = 180_000) =>
-    new Promise<void>((resolve, reject) => {
-      let seen = '';
-      const t = setTimeout(() => reject(new Error(`did not see ${needle} in: ${seen}`)), timeoutMs);
-      p.stderr?.on('data', (c: Buffer) => {
-        seen += c.toString();
-        if (needle.test(seen)) {
-          clearTimeout(t);
-          resolve();
-        }
-      });
-    });
+  const waitFor = waitForStderr;
   const labDirs = (env: NodeJS.ProcessEnv) => {
     const d = join(env.VAULT_ESO_LAB_STATE_DIR!, 'labs');
     return existsSync(d) ? readdirSync(d).map((n) => join(d, n)) : [];

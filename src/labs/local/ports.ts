@@ -14,13 +14,6 @@ export async function freePort(): Promise<number> {
   });
 }
 
-/** Distinct free ports (the kernel could hand the same one out twice in a row). */
-export async function freePorts(n: number): Promise<number[]> {
-  const ports = new Set<number>();
-  while (ports.size < n) ports.add(await freePort());
-  return [...ports];
-}
-
 /** True when something accepts connections on 127.0.0.1:port. */
 export async function isListening(port: number): Promise<boolean> {
   const { connect } = await import('node:net');

@@ -2,8 +2,8 @@
  * The etcd reader against a real etcd (the lab's cached build): plain HTTP on loopback, and client-certificate TLS
  * (certificates made with openssl for the test). Skipped, visibly, when etcd is not built yet.
  */
+import { freePort } from '../../../src/labs/local/ports.ts';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -16,17 +16,6 @@ import { waitFor } from '../../../src/time.ts';
 const etcd = binaryPath(components.etcd, 'etcd');
 const hasEtcd = existsSync(etcd);
 const hasOpenssl = which('openssl') !== undefined;
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const a = s.address();
-      s.close(() => resolve(typeof a === 'object' && a ? a.port : 0));
-    });
-  });
-}
 
 async function startEtcd(dir: string, tls?: { ca: string; cert: string; key: string }) {
   const [client, peer] = [await freePort(), await freePort()];
