@@ -8,6 +8,7 @@ export type ComponentName =
   | 'etcd'
   | 'kubernetes'
   | 'openbao'
+  | 'hashicorp-vault'
   | 'eso'
   | 'containerd'
   | 'runc'
@@ -89,6 +90,24 @@ export const components: Record<ComponentName, ComponentPin> = {
     ],
     binaries: [{ name: 'bao', pkg: 'github.com/openbao/openbao' }],
     description: 'OpenBao dev server (Vault-API compatible), also exposed as `vault`',
+  },
+  'hashicorp-vault': {
+    name: 'hashicorp-vault',
+    version: 'v1.21.4',
+    module: 'github.com/hashicorp/vault',
+    moduleVersion: 'v1.21.4',
+    // The version itself is embedded from version/VERSION (1.21.4); commit and build date are stamped (the tag's
+    // commit and time), so `vault version` reads like a release build.
+    ldflags: [
+      '-s',
+      '-w',
+      '-X github.com/hashicorp/vault/version.GitCommit=ffe7023c481dc1ea2d8550bbaca8d85f8e611e0b',
+      '-X github.com/hashicorp/vault/version.BuildDate=2026-03-05T01:40:05Z',
+    ],
+    binaries: [{ name: 'vault', pkg: 'github.com/hashicorp/vault' }],
+    description:
+      'HashiCorp Vault dev server, the second lab server (`--vault-server hashicorp`; BUSL-1.1; optional: `vault-eso-lab build hashicorp-vault`)',
+    optional: true,
   },
   eso: {
     name: 'eso',
@@ -221,8 +240,8 @@ export const componentOrder: readonly ComponentName[] = [
 /** The components only the node needs. */
 export const nodeComponents: readonly ComponentName[] = componentOrder.filter((n) => components[n].node);
 
-/** Tools built only when named (`vault-eso-lab build helm kind`): the kind provider's CLIs. */
-export const optionalComponents: readonly ComponentName[] = ['helm', 'kind'];
+/** Built only when named (`vault-eso-lab build hashicorp-vault helm kind`): the second Vault server and the kind provider's CLIs. */
+export const optionalComponents: readonly ComponentName[] = ['hashicorp-vault', 'helm', 'kind'];
 
 export const allComponentNames: readonly ComponentName[] = [...componentOrder, ...optionalComponents];
 

@@ -9,6 +9,12 @@ import type { LabProvider, ProviderName, StartedLab } from './lab-provider.ts';
 import { listRunDirs, RunDir } from './run-dir.ts';
 import { isStale } from './local/stale.ts';
 import { LocalLab, StartedLocalLab, ephemeralLabName } from './local/local-lab.ts';
+import {
+  checkVaultServerForProvider,
+  recordedVaultServer,
+  vaultServer,
+  type VaultServerName,
+} from './vault-server.ts';
 
 export type ProviderChoiceName = ProviderName | 'auto';
 
@@ -101,12 +107,22 @@ export async function acquireLab(o: {
   emit: (e: LabEvent) => void;
   flags?: Record<string, string | boolean | undefined>;
   keep?: boolean;
+  /** `--vault-server`: undefined = whatever a running lab runs, else the default (OpenBao). */
+  vaultServer?: VaultServerName;
 }): Promise<AcquiredLab> {
+  if (o.provider !== 'auto') checkVaultServerForProvider(o.provider, o.vaultServer);
   const running = findRunningLab(o.env);
   if (running && (o.provider === 'auto' || o.provider === running.record.provider)) {
-    const reason = `using the running ${running.record.provider} lab '${running.record.name}' (left running afterwards)`;
-    o.emit({ kind: 'lab.info', message: reason });
-    return { lab: attachLab(running.dir, running.record, o.env), ephemeral: false, reason };
+    const runs = recordedVaultServer(running.record);
+    if (o.vaultServer === undefined || runs === o.vaultServer) {
+      const reason = `using the running ${running.record.provider} lab '${running.record.name}' (left running afterwards)`;
+      o.emit({ kind: 'lab.info', message: reason });
+      return { lab: attachLab(running.dir, running.record, o.env), ephemeral: false, reason };
+    }
+    o.emit({
+      kind: 'lab.info',
+      message: `the running lab '${running.record.name}' runs ${runs ? vaultServer(runs).label : 'its own Vault'}, not ${vaultServer(o.vaultServer).label} (--vault-server ${o.vaultServer}): not using it`,
+    });
   }
   let provider: ProviderName;
   let why: string;
@@ -115,6 +131,7 @@ export async function acquireLab(o: {
     const c = chooseAutoProvider(facts);
     provider = c.provider;
     why = `auto picked ${c.provider}: ${c.reason}`;
+    checkVaultServerForProvider(provider, o.vaultServer);
   } else {
     provider = o.provider;
     why = `provider ${provider} (as asked)`;
@@ -127,6 +144,7 @@ export async function acquireLab(o: {
     env: o.env,
     name: ephemeralLabName(),
     keep: o.keep,
+    vaultServer: o.vaultServer,
   });
   return { lab, ephemeral: true, reason: `${why}; started an ephemeral lab, stopped afterwards` };
 }

@@ -15,6 +15,7 @@ import {
 } from 'node:fs';
 import { join } from 'node:path';
 import type { LabConnection, ProviderName } from './lab-provider.ts';
+import type { VaultServerName } from './vault-server.ts';
 import { labsRoot } from '../paths.ts';
 
 export interface ComponentRecord {
@@ -39,6 +40,8 @@ export interface LabRecord {
   components: ComponentRecord[];
   connection?: LabConnection;
   versions: Record<string, string>;
+  /** The local lab's Vault server (absent in records from before `--vault-server`: OpenBao). */
+  vaultServer?: VaultServerName;
   /** Provider-specific facts (kind cluster name, existing context, ...). */
   extra?: Record<string, string>;
 }

@@ -19,6 +19,8 @@ import { createKubeClients } from '../../kube/client.ts';
 import { SecretWatcher, kubeSecretWatchDeps } from '../../kube/secret-watcher.ts';
 import { sleep } from '../../time.ts';
 import { stringOption, type Command } from '../command.ts';
+import { parseVaultServer, vaultServer, type VaultServerName } from '../../labs/vault-server.ts';
+import { vaultServerOption } from './lab-commands.ts';
 import { scenariosDir } from './scenario.ts';
 
 export const STARTUP_GOAL_MS = 8_000;
@@ -45,7 +47,7 @@ function benchEnv(env: NodeJS.ProcessEnv): { env: NodeJS.ProcessEnv; dispose(): 
   };
 }
 
-async function startupRun(env: NodeJS.ProcessEnv, signal: AbortSignal) {
+async function startupRun(env: NodeJS.ProcessEnv, signal: AbortSignal, server: VaultServerName) {
   const events: LabEvent[] = [];
   const t0 = performance.now();
   const lab = await new LocalLab().start({
@@ -53,6 +55,7 @@ async function startupRun(env: NodeJS.ProcessEnv, signal: AbortSignal) {
     emit: (e) => events.push(e),
     env,
     name: ephemeralLabName(),
+    vaultServer: server,
   });
   const totalMs = performance.now() - t0;
   // Memory right after ready, then again once ESO has settled.
@@ -80,11 +83,12 @@ async function benchStartup(
   signal: AbortSignal,
   runs: number,
   progress: (m: string) => void,
+  server: VaultServerName,
 ) {
   const runsOut: { totalMs: number; components: Record<string, number>; rssMiB: Record<string, number> }[] =
     [];
   for (let i = 0; i < runs; i++) {
-    const r = await startupRun(env, signal);
+    const r = await startupRun(env, signal, server);
     progress(`startup run ${i + 1}/${runs}: ${r.totalMs} ms`);
     runsOut.push(r);
   }
@@ -98,6 +102,7 @@ async function benchStartup(
   return {
     benchmark: 'startup',
     description: 'time from up to all-ready with cached binaries (local provider)',
+    vaultServer: server,
     runs: runsOut.length,
     medianMs,
     perComponentMedianMs: Object.fromEntries(
@@ -173,10 +178,21 @@ async function detectionDelays(lab: StartedLocalLab, signal: AbortSignal, sample
   return { watchMs, pollMs };
 }
 
-async function benchRotate(env: NodeJS.ProcessEnv, signal: AbortSignal, progress: (m: string) => void) {
+async function benchRotate(
+  env: NodeJS.ProcessEnv,
+  signal: AbortSignal,
+  progress: (m: string) => void,
+  server: VaultServerName,
+) {
   const scenario = await loadScenario(join(scenariosDir, 'rotate.yaml'), operations);
   const t0 = performance.now();
-  const lab = await new LocalLab().start({ signal, emit: () => {}, env, name: ephemeralLabName() });
+  const lab = await new LocalLab().start({
+    signal,
+    emit: () => {},
+    env,
+    name: ephemeralLabName(),
+    vaultServer: server,
+  });
   const labReadyMs = performance.now() - t0;
   let detection: { watchMs: number[]; pollMs: number[] };
   const rotations: { latencyMs?: number; windowMs: number }[] = [];
@@ -218,6 +234,7 @@ async function benchRotate(env: NodeJS.ProcessEnv, signal: AbortSignal, progress
     benchmark: 'rotate',
     description:
       'rotate scenario from nothing (components cached), and Secret-change detection: watch vs a 1 s poller',
+    vaultServer: server,
     passed,
     wallMs,
     labStartMs: round(labReadyMs),
@@ -239,11 +256,14 @@ async function benchRotate(env: NodeJS.ProcessEnv, signal: AbortSignal, progress
 export const benchCommand: Command = {
   name: 'bench',
   summary: 'measure startup and rotation latency on the local lab (JSON output)',
-  usage: 'bench <startup|rotate> [--runs N] [--json]',
+  usage: 'bench <startup|rotate> [--runs N] [--vault-server openbao|hashicorp] [--json]',
   details: `startup: median of N (default 5) local lab starts with cached components; goal <= ${STARTUP_GOAL_MS} ms;
   and the lab's resident memory per process; goal <= ${MEMORY_GOAL_MIB} MiB in all.
 rotate: the rotate scenario from nothing (goal <= ${ROTATE_WALL_GOAL_MS} ms) and the watch's detection delay vs a 1 s poller (goal <= ${WATCH_DETECTION_GOAL_MS} ms).`,
-  options: { runs: { type: 'string', description: 'startup: number of runs (default 5)', valueName: 'n' } },
+  options: {
+    runs: { type: 'string', description: 'startup: number of runs (default 5)', valueName: 'n' },
+    ...vaultServerOption,
+  },
   allowPositionals: true,
   async run({ positionals, values, out, env, signal }) {
     const which = positionals[0];
@@ -252,13 +272,15 @@ rotate: the rotate scenario from nothing (goal <= ${ROTATE_WALL_GOAL_MS} ms) and
     const runs = Number(stringOption(values, 'runs') ?? 5);
     if (!Number.isInteger(runs) || runs < 1 || runs > 50)
       throw new UsageError('--runs takes a whole number from 1 to 50');
+    const server = parseVaultServer(stringOption(values, 'vault-server')) ?? 'openbao';
     await ensureComponents({ signal, emit: labProgress(out), env });
+    await ensureComponents({ signal, emit: labProgress(out), env, only: [vaultServer(server).component] });
     const b = benchEnv(env);
     try {
       const result =
         which === 'startup'
-          ? await benchStartup(b.env, signal, runs, out.info)
-          : await benchRotate(b.env, signal, out.info);
+          ? await benchStartup(b.env, signal, runs, out.info, server)
+          : await benchRotate(b.env, signal, out.info, server);
       out.result(JSON.stringify(result, null, 2));
       return ExitCode.passed;
     } finally {

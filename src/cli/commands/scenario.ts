@@ -7,6 +7,7 @@ import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { ExitCode, InvalidInputError, UsageError } from '../../errors.ts';
 import { acquireLab, parseProvider, releaseLab } from '../../labs/lab-session.ts';
+import { parseVaultServer } from '../../labs/vault-server.ts';
 import { repoRoot } from '../../paths.ts';
 import { labProgress } from '../../report/lab-progress.ts';
 import { combineReporters, createReporters } from '../../report/reporter.ts';
@@ -27,7 +28,7 @@ import { runScenario } from '../../scenario/runner.ts';
 import { builtinValues } from '../../scenario/template.ts';
 import type { Output } from '../output.ts';
 import { boolOption, stringOption, type Command } from '../command.ts';
-import { kindExistingOptions } from './lab-commands.ts';
+import { kindExistingOptions, vaultServerOption } from './lab-commands.ts';
 
 export const scenariosDir = join(repoRoot, 'scenarios');
 
@@ -93,6 +94,7 @@ export const scenarioCommand: Command = {
       valueName: 'kv',
     },
     ...kindExistingOptions,
+    ...vaultServerOption,
   },
   allowPositionals: true,
   async run(ctx) {
@@ -114,6 +116,7 @@ export const scenarioCommand: Command = {
     checkManifests(scenarios, cwd);
     const overrides = parseVarFlags((values.var as string[] | undefined) ?? []);
     const provider = parseProvider(stringOption(values, 'provider'));
+    const server = parseVaultServer(stringOption(values, 'vault-server'));
     const keep = boolOption(values, 'keep');
 
     const reporters = combineReporters(
@@ -133,6 +136,7 @@ export const scenarioCommand: Command = {
       emit: labProgress(out),
       flags: values as Record<string, string | boolean | undefined>,
       keep,
+      vaultServer: server,
     });
     const { lab } = acquired;
     const reports: ScenarioReport[] = [];

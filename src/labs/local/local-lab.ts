@@ -47,6 +47,7 @@ import {
   type LabPorts,
 } from './component-specs.ts';
 import { esoArgs, esoEnv, vaultArgs, vaultEnv } from './vault-eso-specs.ts';
+import { vaultServer, type VaultServer } from '../vault-server.ts';
 import { kubeconfigYaml } from './kubeconfig.ts';
 
 const READY_TIMEOUT_MS = {
@@ -64,6 +65,16 @@ export const LOCAL_VERSIONS = {
   openbao: components.openbao.version,
   eso: components.eso.version,
 };
+
+/** The versions a local lab records, naming its real Vault server. */
+export function localVersions(server: VaultServer): Record<string, string> {
+  return {
+    kubernetes: components.kubernetes.version,
+    etcd: components.etcd.version,
+    [server.component]: server.pin.version,
+    eso: components.eso.version,
+  };
+}
 
 type Probe = (signal: AbortSignal) => Promise<{ done: boolean; seen?: string }>;
 
@@ -140,16 +151,21 @@ async function stopComponent(record: LabRecord, name: string): Promise<void> {
   await stopProcessGroup(c.pid, 5000);
 }
 
-function vaultSpec(run: RunDir, env: NodeJS.ProcessEnv, port: number, token: string): ComponentSpec {
-  const bao = components.openbao;
+function vaultSpec(
+  run: RunDir,
+  env: NodeJS.ProcessEnv,
+  port: number,
+  token: string,
+  server: VaultServer,
+): ComponentSpec {
   return {
-    name: 'openbao',
-    version: bao.version,
-    file: binaryPath(bao, 'bao', env),
+    name: server.component,
+    version: server.pin.version,
+    file: binaryPath(server.pin, server.binary, env),
     args: vaultArgs(port),
-    env: vaultEnv(baseEnv(run), token),
+    env: vaultEnv(baseEnv(run), token, server.name),
     port,
-    what: 'OpenBao sys/health',
+    what: `${server.label} sys/health`,
     timeoutMs: READY_TIMEOUT_MS.vault,
     probe: async (signal) => {
       const r = await httpCall(`http://127.0.0.1:${port}/v1/sys/health`, { signal });
@@ -222,15 +238,20 @@ function countUnsealKeys(logFile: string): number {
  * Dev mode prints a fresh unseal key at every start, a moment after sys/health already answers: wait for the
  * key line of this start (the `before`+1-th), then keep it in `vault-unseal-key` (0600).
  */
-async function captureUnsealKey(run: RunDir, before: number, signal: AbortSignal): Promise<void> {
-  const log = run.logFile('openbao');
+async function captureUnsealKey(
+  run: RunDir,
+  before: number,
+  signal: AbortSignal,
+  server: VaultServer,
+): Promise<void> {
+  const log = run.logFile(server.component);
   await waitFor(
     async () =>
       countUnsealKeys(log) > before
         ? { done: true as const, value: undefined }
         : { done: false as const, seen: 'no unseal key line yet' },
     {
-      what: "OpenBao's unseal key in its log",
+      what: `${server.label}'s unseal key in its log`,
       timeoutMs: 10_000,
       intervalMs: 50,
       signal,
@@ -251,6 +272,10 @@ export class LocalLab implements LabProvider {
     const started = performance.now();
     await reapStaleLabs(env, (m) => emit({ kind: 'lab.info', message: m }));
     await ensureComponents({ signal, emit, env });
+    const vaultSrv = vaultServer(options.vaultServer);
+    // HashiCorp Vault is optional: built when first asked for.
+    if (vaultSrv.component !== 'openbao')
+      await ensureComponents({ signal, emit, env, only: [vaultSrv.component] });
     if (signal.aborted) throw abortError(signal);
 
     const cleanup = new CleanupStack();
@@ -278,7 +303,8 @@ export class LocalLab implements LabProvider {
       ownerPid: process.pid,
       createdAt: new Date().toISOString(),
       components: [],
-      versions: { ...LOCAL_VERSIONS },
+      versions: localVersions(vaultSrv),
+      vaultServer: vaultSrv.name,
     };
     run.writeRecord(record);
     // Runs after the per-component stops: whatever lab.json still lists as running (e.g. a restarted OpenBao).
@@ -421,9 +447,9 @@ export class LocalLab implements LabProvider {
         },
       });
 
-      const keysBefore = countUnsealKeys(run.logFile('openbao'));
-      await start(vaultSpec(run, env, ports.vault, vaultToken));
-      await captureUnsealKey(run, keysBefore, signal);
+      const keysBefore = countUnsealKeys(run.logFile(vaultSrv.component));
+      await start(vaultSpec(run, env, ports.vault, vaultToken, vaultSrv));
+      await captureUnsealKey(run, keysBefore, signal, vaultSrv);
 
       await start(esoSpec(run, env, ports.esoHealth, run.file('eso.kubeconfig')));
 
@@ -443,7 +469,7 @@ export class LocalLab implements LabProvider {
         isolation: { runId: id, namespaceSuffix: '', vaultPathPrefix: '', nameSuffix: '' },
         binDirs: [run.file('bin')],
       };
-      linkBinDir(run, env);
+      linkBinDir(run, env, vaultSrv);
       record.connection = connection;
       record.state = 'running';
       run.writeRecord(record);
@@ -474,7 +500,7 @@ function readTail(file: string, n = 25): string {
   }
 }
 
-/** The newest "Unseal Key: <base64>" line of the OpenBao log (dev mode prints one at every start). */
+/** The newest "Unseal Key: <base64>" line of the Vault server's log (dev mode prints one at every start). */
 export function readUnsealKey(logFile: string): string | undefined {
   try {
     const text = readFileSync(logFile, 'utf8');
@@ -485,12 +511,12 @@ export function readUnsealKey(logFile: string): string | undefined {
   }
 }
 
-/** `<run>/bin` holds `vault` (→ bao) and `kubectl` links for hand use and the tutorial. */
-function linkBinDir(run: RunDir, env: NodeJS.ProcessEnv): void {
+/** `<run>/bin` holds `vault` (→ the lab's server: bao, also as `bao`, or HashiCorp's vault) and `kubectl`. */
+function linkBinDir(run: RunDir, env: NodeJS.ProcessEnv, server: VaultServer): void {
   mkdirSync(run.file('bin'), { recursive: true, mode: 0o700 });
-  const bao = binaryPath(components.openbao, 'bao', env);
-  symlinkSync(bao, run.file('bin', 'vault'));
-  symlinkSync(bao, run.file('bin', 'bao'));
+  const bin = binaryPath(server.pin, server.binary, env);
+  symlinkSync(bin, run.file('bin', 'vault'));
+  if (server.binary !== 'vault') symlinkSync(bin, run.file('bin', server.binary));
   symlinkSync(binaryPath(components.kubernetes, 'kubectl', env), run.file('bin', 'kubectl'));
 }
 
@@ -508,6 +534,7 @@ interface Ownership {
 export class StartedLocalLab extends RecordedLab {
   readonly provider = 'local' as const;
   readonly faults: LabFaults;
+  private readonly server: VaultServer;
 
   constructor(
     run: RunDir,
@@ -518,6 +545,7 @@ export class StartedLocalLab extends RecordedLab {
     if (!record.connection)
       throw new LabError('E_LAB_STATE', `lab ${record.id} has no connection recorded (still starting?)`);
     super(run, record, record.connection, owned?.cleanup);
+    this.server = vaultServer(record.vaultServer);
     this.faults = this.makeFaults();
   }
 
@@ -538,7 +566,7 @@ export class StartedLocalLab extends RecordedLab {
       'kube-apiserver': (p) =>
         get(`https://127.0.0.1:${p}/readyz`, { ca: this.connection.vault.kubernetesCaPem }),
       'kube-controller-manager': (p) => get(`https://127.0.0.1:${p}/healthz`, { insecure: true }),
-      openbao: (p) => get(`http://127.0.0.1:${p}/v1/sys/health`),
+      [this.server.component]: (p) => get(`http://127.0.0.1:${p}/v1/sys/health`),
       eso: (p) => get(`http://127.0.0.1:${p}/healthz`),
     };
     return Promise.all(
@@ -550,7 +578,7 @@ export class StartedLocalLab extends RecordedLab {
         if (alive && c.port !== undefined && probe) {
           try {
             healthy = await probe(c.port);
-            if (!healthy) detail = c.name === 'openbao' ? 'sealed or not ready' : 'not ready';
+            if (!healthy) detail = c.name === this.server.component ? 'sealed or not ready' : 'not ready';
           } catch (e) {
             detail = errorMessage(e);
           }
@@ -588,20 +616,23 @@ export class StartedLocalLab extends RecordedLab {
   }
 
   private async startVault(signal: AbortSignal): Promise<void> {
-    const before = countUnsealKeys(this.run.logFile('openbao'));
-    const spec = vaultSpec(this.run, this.env, this.port('openbao'), this.connection.vault.token);
+    const name = this.server.component;
+    const before = countUnsealKeys(this.run.logFile(name));
+    const spec = vaultSpec(this.run, this.env, this.port(name), this.connection.vault.token, this.server);
     await launch(this.run, this.record, spec, signal, (e) => this.emit(e));
-    await captureUnsealKey(this.run, before, signal);
+    await captureUnsealKey(this.run, before, signal, this.server);
   }
 
   private makeFaults(): LabFaults {
     return {
       ...sealFaults(
         this.connection,
-        () => readUnsealKey(this.run.logFile('openbao')) ?? readFileTrim(this.run.file('vault-unseal-key')),
+        () =>
+          readUnsealKey(this.run.logFile(this.server.component)) ??
+          readFileTrim(this.run.file('vault-unseal-key')),
       ),
       stopVault: async () => {
-        await stopComponent(this.record, 'openbao');
+        await stopComponent(this.record, this.server.component);
         // The same port is reused on start: make sure it is released.
         await sleep(100);
       },
