@@ -93,16 +93,18 @@ export const components: Record<ComponentName, ComponentPin> = {
   },
   'hashicorp-vault': {
     name: 'hashicorp-vault',
-    version: 'v1.21.4',
+    // v1.21.4 (the newest listed) does not build from the module proxy: its sdk changes are in no published sdk
+    // tag. v1.21.0 requires sdk v0.20.0, the tag at its branch point (src/components/go/NOTES.md).
+    version: 'v1.21.0',
     module: 'github.com/hashicorp/vault',
-    moduleVersion: 'v1.21.4',
-    // The version itself is embedded from version/VERSION (1.21.4); commit and build date are stamped (the tag's
+    moduleVersion: 'v1.21.0',
+    // The version itself is embedded from version/VERSION (1.21.0); commit and build date are stamped (the tag's
     // commit and time), so `vault version` reads like a release build.
     ldflags: [
       '-s',
       '-w',
-      '-X github.com/hashicorp/vault/version.GitCommit=ffe7023c481dc1ea2d8550bbaca8d85f8e611e0b',
-      '-X github.com/hashicorp/vault/version.BuildDate=2026-03-05T01:40:05Z',
+      '-X github.com/hashicorp/vault/version.GitCommit=818ca8b3575ea937ca48b640baf35e1b2ede1833',
+      '-X github.com/hashicorp/vault/version.BuildDate=2025-10-22T02:33:18Z',
     ],
     binaries: [{ name: 'vault', pkg: 'github.com/hashicorp/vault' }],
     description:

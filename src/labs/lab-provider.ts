@@ -67,7 +67,7 @@ export interface StartedLab extends AsyncDisposable {
   readonly runDir: string;
   readonly connection: LabConnection;
   readonly faults: LabFaults;
-  /** Versions of what runs, for reports ("kubernetes v1.37.2, openbao v2.4.0, eso v0.20.4"; `hashicorp-vault v1.21.4` instead of openbao). */
+  /** Versions of what runs, for reports ("kubernetes v1.37.2, openbao v2.4.0, eso v0.20.4"; `hashicorp-vault v1.21.0` instead of openbao). */
   readonly versions: Record<string, string>;
   /** The last lines of ESO's log, for diagnosis (empty when not reachable). */
   esoLogTail(lines?: number): Promise<string>;

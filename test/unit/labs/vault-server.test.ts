@@ -46,7 +46,7 @@ describe('vaultServer', () => {
     expect(vaultServer()).toMatchObject({ name: 'openbao', component: 'openbao', binary: 'bao' });
     const h = vaultServer('hashicorp');
     expect(h).toMatchObject({ label: 'HashiCorp Vault', component: 'hashicorp-vault', binary: 'vault' });
-    expect(h.pin).toMatchObject({ module: 'github.com/hashicorp/vault', version: 'v1.21.4', optional: true });
+    expect(h.pin).toMatchObject({ module: 'github.com/hashicorp/vault', version: 'v1.21.0', optional: true });
   });
 
   it('gives HashiCorp Vault only VAULT_* dev variables (it reads no BAO_*), OpenBao both', () => {
