@@ -29,7 +29,7 @@ function section(s: Scenario): string {
     '',
     ...(s.expect ? [`**Expect:** ${oneLine(s.expect)}`, ''] : []),
     `- file: \`scenarios/${relative(SCENARIOS_DIR, join(s.baseDir, s.file.replace(/^.*\//, '')))}\``,
-    `- runs on: ${s.requires ? `${s.requires.join(', ')} only (skipped elsewhere)` : 'every provider'}`,
+    `- runs on: ${s.requires ? `${requiresText(s.requires)} (skipped elsewhere, with the reason)` : 'every provider'}`,
     ...(vars.length ? [`- vars: ${vars.map(([k, v]) => `\`${k}=${v}\``).join(', ')}`] : []),
     `- operations: ${ops.map((o) => `\`${o}\``).join(', ')}`,
     '',
@@ -46,7 +46,7 @@ export async function renderScenarioDocs(): Promise<string> {
   const index = scenarios
     .map(
       (s) =>
-        `| [${s.name}](#${s.name}) | ${oneLine(s.description)}${s.requires ? ` (${s.requires.join(', ')} only)` : ''} |`,
+        `| [${s.name}](#${s.name}) | ${oneLine(s.description)}${s.requires ? ` (${requiresText(s.requires)})` : ''} |`,
     )
     .join('\n');
   return [
@@ -69,4 +69,12 @@ export async function checkScenarioDocs(): Promise<{ current: boolean; expected:
   const expected = await renderScenarioDocs();
   const actual = await readFile(DOCS_FILE, 'utf8').catch(() => '');
   return { current: actual === expected, expected, actual };
+}
+
+/** `[node]` → "labs with a node (local with a node, kind)"; providers → "kind only". */
+function requiresText(requires: readonly string[]): string {
+  const parts = requires.map((r) =>
+    r === 'node' ? 'labs with a node (the local lab where it can run one, kind)' : `${r} only`,
+  );
+  return parts.join('; ');
 }

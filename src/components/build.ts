@@ -72,6 +72,7 @@ async function buildComponent(
     throw new PrerequisiteError('go', `building ${pin.name} ${pin.version} needs Go (none on PATH)`, {
       hint: 'install Go 1.26+ (or run on a machine where the components are cached)',
     });
+  if (pin.cgo) await checkCgoPrerequisites(pin, env, signal);
   const dir = componentDir(pin, env);
   mkdirSync(dir, { recursive: true });
   mkdirSync(join(cacheRoot(env), 'logs'), { recursive: true });
@@ -135,6 +136,28 @@ async function buildComponent(
   } finally {
     release();
   }
+}
+
+/** A cgo build needs a C compiler, pkg-config and the C libraries' headers: say which package is missing. */
+async function checkCgoPrerequisites(
+  pin: ComponentPin,
+  env: NodeJS.ProcessEnv,
+  signal: AbortSignal,
+): Promise<void> {
+  const missing: string[] = [];
+  if (!which('gcc', env.PATH) && !which('cc', env.PATH)) missing.push('gcc');
+  if (!which('pkg-config', env.PATH)) missing.push('pkg-config');
+  else
+    for (const lib of pin.pkgConfig ?? []) {
+      const r = await runCommand('pkg-config', ['--exists', lib.name], { env, reject: false, signal });
+      if (r.exitCode !== 0) missing.push(lib.debian);
+    }
+  if (missing.length)
+    throw new PrerequisiteError(
+      missing.join(', '),
+      `building ${pin.name} ${pin.version} needs cgo: ${missing.join(', ')} missing`,
+      { hint: `Debian: apt-get install -y ${missing.join(' ')}` },
+    );
 }
 
 function buildEnv(env: NodeJS.ProcessEnv, pin: ComponentPin): NodeJS.ProcessEnv {

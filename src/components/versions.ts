@@ -36,6 +36,8 @@ export interface ComponentPin {
   tags?: readonly string[];
   /** Build with cgo (runc's nsenter is C); everything else is CGO_ENABLED=0. */
   cgo?: boolean;
+  /** C libraries a cgo build links (pkg-config names), with the Debian package that provides them. */
+  pkgConfig?: readonly { name: string; debian: string }[];
   /** Part of the lab's node (kubelet side): the lab still runs without it, with no node. */
   node?: boolean;
   /** -ldflags -X stamps. */
@@ -159,6 +161,7 @@ export const components: Record<ComponentName, ComponentPin> = {
     // Without seccomp support every pod sandbox fails ("seccomp: config provided but seccomp not supported").
     tags: ['seccomp'],
     cgo: true,
+    pkgConfig: [{ name: 'libseccomp', debian: 'libseccomp-dev' }],
     ldflags: ['-s', '-w', '-X main.version=1.5.3'],
     binaries: [{ name: 'runc', pkg: 'github.com/opencontainers/runc' }],
     description: 'runc, the OCI runtime containerd starts containers with (cgo + libseccomp)',
@@ -228,24 +231,32 @@ function versionStamp(gitVersion: string, buildDate: string): string[] {
 }
 
 /** The local lab's components, built by default (`vault-eso-lab build`). */
-export const componentOrder: readonly ComponentName[] = [
-  'etcd',
-  'kubernetes',
-  'openbao',
-  'eso',
-  'containerd',
-  'runc',
-  'cni-plugins',
-  'node-images',
-];
+export const componentOrder: readonly ComponentName[] = ['etcd', 'kubernetes', 'openbao', 'eso'];
 
-/** The components only the node needs. */
-export const nodeComponents: readonly ComponentName[] = componentOrder.filter((n) => components[n].node);
+/**
+ * What only the lab's node needs (kubelet and kube-scheduler come with `kubernetes`): built when the machine can
+ * run a node (`vault-eso-lab build` builds them too; runc needs cgo and libseccomp-dev).
+ */
+export const nodeComponents: readonly ComponentName[] = ['containerd', 'runc', 'cni-plugins', 'node-images'];
 
 /** Built only when named (`vault-eso-lab build hashicorp-vault helm kind`): the second Vault server and the kind provider's CLIs. */
 export const optionalComponents: readonly ComponentName[] = ['hashicorp-vault', 'helm', 'kind'];
 
-export const allComponentNames: readonly ComponentName[] = [...componentOrder, ...optionalComponents];
+export const allComponentNames: readonly ComponentName[] = [
+  ...componentOrder,
+  ...nodeComponents,
+  ...optionalComponents,
+];
+
+/**
+ * The node's images, built from src/components/go/node-images (tag = that component's version) and packed by
+ * src/labs/local/node/node-images.ts. The same archives are loaded into kind (`kind load image-archive`), so the
+ * scenario manifests name the same images on both providers. Nothing is ever pulled.
+ */
+export const nodeImages = {
+  pause: `localhost/vault-eso-lab/pause:${components['node-images'].version}`,
+  consumer: `localhost/vault-eso-lab/consumer:${components['node-images'].version}`,
+} as const;
 
 /**
  * The kind provider's pins. kind v0.33.0's own default node image is kindest/node:v1.37.0 (its

@@ -89,6 +89,19 @@ export async function restartDeployment(kube: KubeClients, namespace: string, na
   );
 }
 
+/** Set annotations on a Deployment's pod template (a change rolls out new pods). */
+export async function patchPodTemplateAnnotations(
+  kube: KubeClients,
+  namespace: string,
+  name: string,
+  annotations: Record<string, string>,
+): Promise<void> {
+  await apps(kube).patchNamespacedDeployment(
+    { name, namespace, body: { spec: { template: { metadata: { annotations } } } } },
+    setHeaderOptions('Content-Type', PatchStrategy.StrategicMergePatch),
+  );
+}
+
 export interface ExecResult {
   stdout: string;
   stderr: string;

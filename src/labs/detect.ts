@@ -4,6 +4,7 @@
  */
 import { runCommand, which } from '../process/command.ts';
 import { inspectCache, type CachedComponent } from '../components/cache.ts';
+import { componentOrder, nodeComponents } from '../components/versions.ts';
 import { cachedTool } from './kind/tools.ts';
 
 export interface Probe {
@@ -128,7 +129,16 @@ export async function detectMachine(p: ProbeEnv): Promise<MachineFacts> {
       }
     }),
   ]);
-  return { node: probeNode(), go, goProxy, docker, kind, helm, kubectl, cache: inspectCache(p.env) };
+  return {
+    node: probeNode(),
+    go,
+    goProxy,
+    docker,
+    kind,
+    helm,
+    kubectl,
+    cache: inspectCache(p.env, [...componentOrder, ...nodeComponents]),
+  };
 }
 
 import type { ProviderName } from './lab-provider.ts';

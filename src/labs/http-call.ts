@@ -12,6 +12,9 @@ export interface HttpOptions {
   headers?: Record<string, string>;
   body?: string;
   ca?: string;
+  /** Client certificate and key (PEM), for components that require one (etcd, the kubelet). */
+  cert?: string;
+  key?: string;
   /** Accept any server certificate (only for probes of a component's self-signed health port). */
   insecure?: boolean;
   timeoutMs?: number;
@@ -28,6 +31,8 @@ export function httpCall(url: string, o: HttpOptions = {}): Promise<HttpResponse
         method: o.method ?? 'GET',
         headers: { ...(o.body ? { 'content-type': 'application/json' } : {}), ...o.headers },
         ca: o.ca,
+        cert: o.cert,
+        key: o.key,
         rejectUnauthorized: !o.insecure,
         timeout: o.timeoutMs ?? 5000,
         signal: o.signal,

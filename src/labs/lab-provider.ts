@@ -38,6 +38,20 @@ export interface LabConnection {
   isolation: { runId: string; namespaceSuffix: string; vaultPathPrefix: string; nameSuffix: string };
   /** Directories with the lab's `vault` and `kubectl`, prepended to PATH for hand use and the tutorial. */
   binDirs: string[];
+  /** The lab's node, where pods run (local lab with a node; kind). */
+  node?: LabNode;
+  /** Why this lab has no node (pod scenarios are skipped with this reason). */
+  noNode?: string;
+}
+
+export interface LabNode {
+  name: string;
+  /** The kubelet's syncFrequency (how often a pod's Secret volumes are refreshed, plus jitter). */
+  syncFrequency: string;
+  /** Images the node holds; nothing is pulled. */
+  images: string[];
+  /** containerd's socket (local lab), for `ctr` and the image check. */
+  containerdSocket?: string;
 }
 
 export interface ComponentStatus {
@@ -72,6 +86,8 @@ export interface StartedLab extends AsyncDisposable {
   /** The last lines of ESO's log, for diagnosis (empty when not reachable). */
   esoLogTail(lines?: number): Promise<string>;
   status(signal?: AbortSignal): Promise<ComponentStatus[]>;
+  /** The images the lab's node holds now (labs with a node; nothing is ever pulled). */
+  listNodeImages?(signal?: AbortSignal): Promise<string[]>;
   /**
    * Hand the lab over so it outlives this process (`up`, `--keep`): its record no longer names an owner, and this
    * process will not stop it. `down` stops it later.
@@ -91,6 +107,8 @@ export interface StartOptions {
   keep?: boolean;
   /** The local lab's Vault server (default openbao); see vault-server.ts. */
   vaultServer?: VaultServerName;
+  /** A node (kubelet, runtime) for pods: `auto` (default) where the machine can run one, `on` or fail, `off`. */
+  node?: 'auto' | 'on' | 'off';
 }
 
 export interface LabProvider {

@@ -20,6 +20,12 @@ export type ProviderChoiceName = ProviderName | 'auto';
 
 export const DEFAULT_LAB = 'default';
 
+/** `--node` / `--no-node` (both at once is a usage error). */
+export function nodeChoice(flags: Record<string, string | boolean | undefined> = {}): 'auto' | 'on' | 'off' {
+  if (flags.node && flags['no-node']) throw new UsageError('--node and --no-node exclude each other');
+  return flags.node ? 'on' : flags['no-node'] ? 'off' : 'auto';
+}
+
 export function parseProvider(value: string | undefined): ProviderChoiceName {
   const v = value ?? 'auto';
   if (v === 'auto' || v === 'local' || v === 'kind' || v === 'existing') return v;
@@ -145,6 +151,7 @@ export async function acquireLab(o: {
     name: ephemeralLabName(),
     keep: o.keep,
     vaultServer: o.vaultServer,
+    node: nodeChoice(o.flags),
   });
   return { lab, ephemeral: true, reason: `${why}; started an ephemeral lab, stopped afterwards` };
 }

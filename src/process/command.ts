@@ -4,7 +4,7 @@
  * so they can outlive the CLI for `up`, and are stopped as a group: SIGTERM, then SIGKILL after a grace period.
  */
 import { spawn } from 'node:child_process';
-import { accessSync, constants, openSync, closeSync, readFileSync } from 'node:fs';
+import { accessSync, constants, openSync, closeSync, readFileSync, readdirSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { execa } from 'execa';
 import { CommandError, abortError, throwIfAborted } from '../errors.ts';
@@ -238,4 +238,57 @@ export function which(name: string, path = process.env.PATH ?? ''): string | und
     }
   }
   return undefined;
+}
+
+/** The variable every lab process carries (its run directory), so a lab's processes can be found without lab.json. */
+export const RUN_MARKER = 'VAULT_ESO_LAB_RUN_DIR';
+
+/**
+ * Every process whose environment carries `RUN_MARKER=<runDir>` (children inherit it: shims, kubelet, ...). This
+ * closes the window between starting a process and recording its pid: a harness killed in between leaves a process
+ * that the next command still finds.
+ */
+export function processesMarked(runDir: string): number[] {
+  const needle = Buffer.from(`${RUN_MARKER}=${runDir}\0`);
+  const found: number[] = [];
+  let entries: string[];
+  try {
+    entries = readdirSync('/proc');
+  } catch {
+    return found;
+  }
+  for (const e of entries) {
+    if (!/^\d+$/.test(e)) continue;
+    const pid = Number(e);
+    if (pid === process.pid) continue;
+    try {
+      const env = readFileSync(`/proc/${e}/environ`);
+      if (env.includes(needle) && isAlive(pid)) found.push(pid);
+    } catch {
+      /* gone, or not ours to read */
+    }
+  }
+  return found;
+}
+
+/** SIGTERM every marked process of a run directory, then SIGKILL what is left after the grace period. */
+export async function stopMarkedProcesses(runDir: string, graceMs = 3000): Promise<number[]> {
+  const pids = processesMarked(runDir);
+  if (pids.length === 0) return pids;
+  const send = (sig: NodeJS.Signals) => {
+    for (const p of processesMarked(runDir)) {
+      try {
+        process.kill(p, sig);
+      } catch {
+        /* gone */
+      }
+    }
+  };
+  send('SIGTERM');
+  const deadline = Date.now() + graceMs;
+  while (Date.now() < deadline && processesMarked(runDir).length) await sleep(50);
+  send('SIGKILL');
+  const hard = Date.now() + 3000;
+  while (Date.now() < hard && processesMarked(runDir).length) await sleep(25);
+  return pids;
 }

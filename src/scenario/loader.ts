@@ -100,7 +100,7 @@ export interface ScenarioListing {
   name: string;
   description: string;
   file: string;
-  requires?: ProviderName[];
+  requires?: (ProviderName | 'node')[];
   /** Set when the file does not load (`scenario --list` still shows it). */
   error?: InvalidInputError;
 }
@@ -223,7 +223,7 @@ export function parseScenario(
     name: data.name,
     description: data.description,
     ...(data.expect === undefined ? {} : { expect: data.expect }),
-    ...(data.requires === undefined ? {} : { requires: data.requires as ProviderName[] }),
+    ...(data.requires === undefined ? {} : { requires: data.requires as (ProviderName | 'node')[] }),
     vars: data.vars ?? {},
     timeouts: (data.timeouts ?? {}) as Timeouts,
     steps,

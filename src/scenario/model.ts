@@ -34,7 +34,7 @@ export interface Scenario {
   name: string;
   description: string;
   expect?: string;
-  requires?: ProviderName[];
+  requires?: (ProviderName | 'node')[];
   /** Declared vars with their default values (may reference built-ins). */
   vars: Record<string, string>;
   timeouts: Timeouts;

@@ -28,6 +28,7 @@ import type { OperationContext, OperationHandler, OperationOutcome } from './ope
 import type { Timeouts } from './schema.ts';
 import { substituteDeep, templateValues } from './template.ts';
 import { resolveTimeout, type ResolvedTimeout } from './timeouts.ts';
+import { unmetRequirement, type LabCapabilities } from './requirements.ts';
 
 export interface RunScenarioOptions<R> {
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -35,6 +36,8 @@ export interface RunScenarioOptions<R> {
   runtime: R;
   /** The lab provider (checked against the scenario's `requires:`). */
   provider: string;
+  /** What the lab offers beyond its provider (`requires: [node]`). */
+  capabilities?: LabCapabilities;
   /** Built-in template values: runId, vaultServer, … (see BUILTINS and builtinValues() in template.ts). */
   vars: Readonly<Record<string, string>>;
   /** Values for declared vars that replace the scenario's defaults (`--var NAME=value`); others are ignored. */
@@ -120,8 +123,9 @@ export async function runScenario<R>(
     });
   }
   emit({ kind: 'scenario.start', scenario: scenario.name, file: scenario.file, provider: options.provider });
-  if (scenario.requires && !scenario.requires.includes(options.provider as never)) {
-    report.skipped = `requires ${scenario.requires.join(' or ')}; this lab is ${options.provider}`;
+  const unmet = unmetRequirement(scenario.requires, options.provider, options.capabilities);
+  if (unmet) {
+    report.skipped = unmet;
     return finish();
   }
 

@@ -8,6 +8,7 @@ import { createKubeClients, type KubeClients } from '../kube/client.ts';
 import { SecretWatcher, kubeSecretWatchDeps, type SecretWatcherDeps } from '../kube/secret-watcher.ts';
 import { VaultClient, stripMount } from '../vault/client.ts';
 import { secrets } from '../report/redact.ts';
+import { ConsumerStreams } from '../kube/consumer-stream.ts';
 
 /** One acknowledged write to a KV v2 path. */
 export interface VaultWrite {
@@ -99,6 +100,8 @@ export interface ScenarioRuntime {
   watcher(namespace: string, name: string): Promise<SecretWatcher>;
   /** Watchers started so far, keyed `namespace/name`. */
   readonly watchers: ReadonlyMap<string, SecretWatcher>;
+  /** Streams of what consuming pods read (the consumer image's reports), followed through the log API. */
+  readonly consumers: ConsumerStreams;
   /** Stop every watcher. */
   close(): Promise<void>;
 }
@@ -123,6 +126,7 @@ export function createRuntime(
   const watchDeps = overrides.watchDeps ?? kubeSecretWatchDeps(kube);
   const watchers = new Map<string, SecretWatcher>();
   const starting = new Map<string, Promise<SecretWatcher>>();
+  let consumers: ConsumerStreams | undefined;
   const runtime: ScenarioRuntime = {
     lab,
     kube,
@@ -130,6 +134,9 @@ export function createRuntime(
     vaultState: new VaultState(conn.vault.kvMount),
     roles: [],
     watchers,
+    get consumers() {
+      return (consumers ??= new ConsumerStreams(kube));
+    },
     watcher(namespace, name) {
       const key = `${namespace}/${name}`;
       let p = starting.get(key);
@@ -146,6 +153,7 @@ export function createRuntime(
       return p;
     },
     async close() {
+      consumers?.close();
       await Promise.allSettled([...watchers.values()].map((w) => w.stop()));
       watchers.clear();
       starting.clear();

@@ -3,6 +3,7 @@
  * (`duration()`, `templated()`). The loader validates with these (mapping every issue to file:line); the JSON
  * Schema for editors (scenarios/schema.json) is generated from the same schemas.
  */
+import { CAPABILITIES } from './requirements.ts';
 import { z } from 'zod';
 import type { OperationHandler, TimeoutKind } from './operation.ts';
 import { parseDuration } from '../time.ts';
@@ -106,10 +107,13 @@ export function scenarioSchema<O extends z.ZodType>(operationItem: O) {
     description: z.string().min(1).meta({ description: 'One line shown by `scenario --list`' }),
     expect: z.string().optional().meta({ description: 'What a passing run demonstrates' }),
     requires: z
-      .array(z.enum(PROVIDERS))
+      .array(z.enum([...PROVIDERS, ...CAPABILITIES]))
       .min(1)
       .optional()
-      .meta({ description: 'Providers this scenario can run on; on others it is reported as skipped' }),
+      .meta({
+        description:
+          'Providers this scenario can run on (any of them) and capabilities the lab must have (`node`: pods run); otherwise it is reported as skipped, with the reason',
+      }),
     vars: z
       .record(
         z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { error: 'var names are letters, digits and _' }),

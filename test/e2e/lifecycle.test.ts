@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { cli, cliProcess } from './cli.ts';
 import { isAlive } from '../../src/process/command.ts';
 import { isolatedEnv, processesMentioning } from './helpers.ts';
+import { gatherNodeFacts, nodeBlocker } from '../../src/labs/local/node/node-support.ts';
 
 const waitForOutput = (p: ReturnType<typeof cliProcess>, needle: RegExp, timeoutMs = 120_000) =>
   new Promise<void>((resolve, reject) => {
@@ -38,6 +39,7 @@ describe('lab lifecycle through the CLI', () => {
     expect(up.stdout).toContain('Vault address:  http://127.0.0.1:');
     // `up` handed the processes off: they outlive it.
     expect(processesMentioning(env.VAULT_ESO_LAB_STATE_DIR!).length).toBeGreaterThanOrEqual(5);
+    expect(up.stdout).toMatch(/^node: {11}(lab-node|none)/m);
 
     const again = await cli(['up'], env);
     expect(again.exitCode).toBe(0);
@@ -50,13 +52,18 @@ describe('lab lifecycle through the CLI', () => {
       components: { name: string; healthy: boolean; pid: number }[];
     };
     expect(s.healthy).toBe(true);
-    expect(s.components.map((c) => c.name)).toEqual([
-      'etcd',
-      'kube-apiserver',
-      'kube-controller-manager',
-      'openbao',
-      'eso',
-    ]);
+    // Independent components start at the same time: the record's order is not the start order.
+    const withNode = nodeBlocker({ ...gatherNodeFacts(env), missing: [], runcRuns: true }) === undefined;
+    expect(s.components.map((c) => c.name).sort()).toEqual(
+      [
+        'etcd',
+        'kube-apiserver',
+        'kube-controller-manager',
+        'openbao',
+        'eso',
+        ...(withNode ? ['containerd', 'kubelet', 'kube-scheduler'] : []),
+      ].sort(),
+    );
 
     const e = await cli(['env'], env);
     expect(e.stdout).toMatch(/^export KUBECONFIG=/m);

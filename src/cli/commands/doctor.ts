@@ -1,5 +1,6 @@
 import { ExitCode } from '../../errors.ts';
 import { chooseAutoProvider, detectMachine, providerReadiness, type Probe } from '../../labs/detect.ts';
+import { gatherNodeFacts, nodeBlocker } from '../../labs/local/node/node-support.ts';
 import type { Command } from '../command.ts';
 import { paint, table } from '../output.ts';
 
@@ -12,6 +13,15 @@ export const doctorCommand: Command = {
   options: {},
   async run({ values, out, env, signal }) {
     const facts = await detectMachine({ env, signal });
+    // The local lab's node: can this machine run one (building what is missing), and if not, why.
+    const nodeFacts = gatherNodeFacts(env);
+    const nodeWhy = nodeBlocker({ ...nodeFacts, missing: [], runcRuns: nodeFacts.runcRuns ?? true });
+    const node = {
+      possible: nodeWhy === undefined,
+      reason:
+        nodeWhy ?? (nodeFacts.missing.length ? `yes, once built: ${nodeFacts.missing.join(', ')}` : 'yes'),
+      missing: nodeFacts.missing,
+    };
     const choice = chooseAutoProvider(facts);
     const providers = providerReadiness(facts);
     const chosen = providers.find((p) => p.provider === choice.provider);
@@ -29,6 +39,7 @@ export const doctorCommand: Command = {
               binaries: c.binaries.map((b) => ({ name: b.name, present: b.present, sizeBytes: b.sizeBytes })),
             })),
             providers,
+            localNode: node,
             install: [facts.helm, facts.kind].some((t) => !t.ok)
               ? `vault-eso-lab build ${[facts.helm, facts.kind]
                   .filter((t) => !t.ok)
@@ -92,6 +103,9 @@ export const doctorCommand: Command = {
       out.result(
         `kind provider: ${buildable.join(' and ')} can be built from source: vault-eso-lab build ${buildable.join(' ')}`,
       );
+    out.result(
+      `local lab node (pods): ${node.possible ? paint(out, 'green', node.reason) : paint(out, 'yellow', `no — ${node.reason}`)}`,
+    );
     out.result(`auto would pick: ${choice.provider} (${choice.reason})`);
     return code;
   },

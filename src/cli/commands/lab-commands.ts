@@ -4,6 +4,7 @@ import {
   DEFAULT_LAB,
   attachLab,
   findRunningLab,
+  nodeChoice,
   parseProvider,
   providerFor,
 } from '../../labs/lab-session.ts';
@@ -56,6 +57,12 @@ export const kindExistingOptions: Record<string, OptionSpec> = {
     type: 'boolean',
     description: 'kind provider: print the commands and manifests without running them',
   },
+  node: {
+    type: 'boolean',
+    description:
+      "local provider: start the lab's node (kubelet, containerd) or fail with the reason (exit 3)",
+  },
+  'no-node': { type: 'boolean', description: 'local provider: start no node (no pods)' },
 };
 
 function whereThingsAre(lab: StartedLab): string[] {
@@ -65,6 +72,9 @@ function whereThingsAre(lab: StartedLab): string[] {
     `kubeconfig:     ${c.kubeconfigPath}`,
     `Vault address:  ${c.vault.address}`,
     `Vault token:    in ${lab.runDir}/vault-token (or: eval "$(vault-eso-lab env)")`,
+    c.node
+      ? `node:           ${c.node.name} (kubelet syncFrequency ${c.node.syncFrequency}; images ${c.node.images.join(', ')})`
+      : `node:           none${c.noNode ? ` — ${c.noNode.replace(/^no node: /, '')}` : ''}`,
     `versions:       ${Object.entries(lab.versions)
       .map(([k, v]) => `${k} ${v}`)
       .join(', ')}`,
@@ -132,6 +142,7 @@ export const upCommand: Command = {
       name,
       keep: boolOption(values, 'keep'),
       vaultServer: server,
+      node: nodeChoice(values as Record<string, string | boolean | undefined>),
     });
     lab.detach();
     printLab(lab, Boolean(values.json), out);
@@ -151,6 +162,8 @@ function printLab(lab: StartedLab, json: boolean, out: Parameters<Command['run']
           kubeconfig: lab.connection.kubeconfigPath,
           vault,
           versions: lab.versions,
+          node: lab.connection.node ?? null,
+          ...(lab.connection.noNode ? { noNode: lab.connection.noNode } : {}),
         },
         null,
         2,
@@ -265,6 +278,10 @@ export const envCommand: Command = {
       VAULT_ADDR: c.vault.address,
       VAULT_TOKEN: c.vault.token,
       PATH: [...c.binDirs, env.PATH ?? ''].join(':'),
+      // The node's containerd, for the lab's `ctr` (e.g. `ctr images import my-image.tar`).
+      ...(c.node?.containerdSocket
+        ? { CONTAINERD_ADDRESS: c.node.containerdSocket, CONTAINERD_NAMESPACE: 'k8s.io' }
+        : {}),
     };
     if (values.json) out.result(JSON.stringify(vars, null, 2));
     else for (const [k, v] of Object.entries(vars)) out.result(`export ${k}=${shQuote(v)}`);

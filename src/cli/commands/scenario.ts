@@ -3,6 +3,7 @@
  * exits 2 before anything is created), then get a lab (a running one, or an ephemeral one stopped afterwards),
  * run the scenarios one after another, each with a fresh runtime, and report.
  */
+import { labCapabilities } from '../../scenario/requirements.ts';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { ExitCode, InvalidInputError, UsageError } from '../../errors.ts';
@@ -180,6 +181,7 @@ async function runOne(
       handlers: operations,
       runtime,
       provider: o.lab.provider,
+      capabilities: labCapabilities(o.lab.connection),
       vars: o.vars,
       overrides: o.overrides,
       emit: o.emit,

@@ -14,6 +14,14 @@ export interface LabFiles {
   adminKubeconfig: string;
   kcmKubeconfig: string;
   etcdData: string;
+  /** etcd: serving (and peer) certificate; the API server's client certificate, the only one etcd accepts. */
+  etcdServerCert: string;
+  etcdServerKey: string;
+  etcdClientCert: string;
+  etcdClientKey: string;
+  /** The API server's client certificate towards the kubelet. */
+  kubeletClientCert: string;
+  kubeletClientKey: string;
   apiserverCertDir: string;
   kcmCertDir: string;
 }
@@ -38,10 +46,22 @@ export function baseEnv(run: RunDir): Record<string, string> {
 
 export const SERVICE_ACCOUNT_ISSUER = 'https://kubernetes.default.svc.cluster.local';
 
+/**
+ * etcd speaks TLS on both ports and requires a client certificate from the lab's CA on both: binding to loopback
+ * does not keep other local users out, and etcd is the whole cluster (Secrets in plain form, write = admin).
+ */
 export function etcdArgs(f: LabFiles, p: LabPorts): string[] {
-  const client = `http://127.0.0.1:${p.etcdClient}`;
-  const peer = `http://127.0.0.1:${p.etcdPeer}`;
+  const client = `https://127.0.0.1:${p.etcdClient}`;
+  const peer = `https://127.0.0.1:${p.etcdPeer}`;
   return [
+    `--cert-file=${f.etcdServerCert}`,
+    `--key-file=${f.etcdServerKey}`,
+    `--trusted-ca-file=${f.caCert}`,
+    '--client-cert-auth',
+    `--peer-cert-file=${f.etcdServerCert}`,
+    `--peer-key-file=${f.etcdServerKey}`,
+    `--peer-trusted-ca-file=${f.caCert}`,
+    '--peer-client-cert-auth',
     '--name=lab',
     `--data-dir=${f.etcdData}`,
     `--listen-client-urls=${client}`,
@@ -58,7 +78,10 @@ export function etcdArgs(f: LabFiles, p: LabPorts): string[] {
 
 export function apiserverArgs(f: LabFiles, p: LabPorts): string[] {
   return [
-    `--etcd-servers=http://127.0.0.1:${p.etcdClient}`,
+    `--etcd-servers=https://127.0.0.1:${p.etcdClient}`,
+    `--etcd-cafile=${f.caCert}`,
+    `--etcd-certfile=${f.etcdClientCert}`,
+    `--etcd-keyfile=${f.etcdClientKey}`,
     '--bind-address=127.0.0.1',
     `--secure-port=${p.apiserver}`,
     '--advertise-address=127.0.0.1',
@@ -69,7 +92,14 @@ export function apiserverArgs(f: LabFiles, p: LabPorts): string[] {
     `--tls-private-key-file=${f.servingKey}`,
     `--client-ca-file=${f.caCert}`,
     `--token-auth-file=${f.tokensCsv}`,
-    '--authorization-mode=RBAC',
+    // Node authorizer + NodeRestriction: the kubelet's `system:node:<name>` may touch only its own Node and pods.
+    '--authorization-mode=Node,RBAC',
+    '--enable-admission-plugins=NodeRestriction',
+    // The API server reaches the kubelet (logs, exec) with a client certificate and checks the kubelet's.
+    `--kubelet-client-certificate=${f.kubeletClientCert}`,
+    `--kubelet-client-key=${f.kubeletClientKey}`,
+    `--kubelet-certificate-authority=${f.caCert}`,
+    '--kubelet-preferred-address-types=InternalIP',
     `--service-account-issuer=${SERVICE_ACCOUNT_ISSUER}`,
     `--service-account-key-file=${f.saPub}`,
     `--service-account-signing-key-file=${f.saKey}`,
@@ -80,7 +110,20 @@ export function apiserverArgs(f: LabFiles, p: LabPorts): string[] {
   ];
 }
 
-export function kcmArgs(f: LabFiles, p: LabPorts): string[] {
+/** The controllers the lab uses; a node adds what pods need (Deployments, and the node-lifecycle taints). */
+export function kcmControllers(withNode: boolean): string[] {
+  return [
+    'garbagecollector',
+    'namespace',
+    'serviceaccount',
+    'serviceaccount-token',
+    'root-ca-cert-publisher',
+    'clusterrole-aggregation',
+    ...(withNode ? ['deployment', 'replicaset', 'nodelifecycle'] : []),
+  ];
+}
+
+export function kcmArgs(f: LabFiles, p: LabPorts, withNode = false): string[] {
   return [
     `--kubeconfig=${f.kcmKubeconfig}`,
     `--authentication-kubeconfig=${f.kcmKubeconfig}`,
@@ -88,7 +131,7 @@ export function kcmArgs(f: LabFiles, p: LabPorts): string[] {
     '--bind-address=127.0.0.1',
     `--secure-port=${p.kcm}`,
     `--cert-dir=${f.kcmCertDir}`,
-    '--controllers=garbagecollector,namespace,serviceaccount,serviceaccount-token,root-ca-cert-publisher,clusterrole-aggregation',
+    `--controllers=${kcmControllers(withNode).join(',')}`,
     '--leader-elect=false',
     '--use-service-account-credentials=false',
     `--service-account-private-key-file=${f.saKey}`,

@@ -1,6 +1,7 @@
 /**
- * The local lab's own PKI: a CA, the API server's serving certificate (IP SAN 127.0.0.1, DNS localhost), and the
- * ServiceAccount token signing key pair. Everything is generated per lab; private keys are written 0600.
+ * The local lab's own PKI: a CA, serving certificates (IP SAN 127.0.0.1) for the API server, etcd and the kubelet,
+ * client certificates (etcd accepts only the API server's; the kubelet's `system:node:<name>`; the API server's
+ * towards the kubelet), and the ServiceAccount token signing key pair. Everything is generated per lab; private keys are written 0600.
  */
 import 'reflect-metadata';
 import { generateKeyPairSync, randomBytes, webcrypto } from 'node:crypto';
@@ -13,6 +14,11 @@ type KeyPair = webcrypto.CryptoKeyPair;
 const ALG = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' } as const;
 const DAY = 86_400_000;
 
+export interface IssuedCert {
+  certPem: string;
+  keyPem: string;
+}
+
 export interface LabPki {
   caCertPem: string;
   servingCertPem: string;
@@ -20,6 +26,14 @@ export interface LabPki {
   /** ServiceAccount token signing key (RSA, PKCS#8) and its public key. */
   saKeyPem: string;
   saPubPem: string;
+  /** etcd's serving certificate (127.0.0.1) and the only client certificate etcd accepts (the API server's). */
+  etcdServer: IssuedCert;
+  etcdClient: IssuedCert;
+  /** The API server's client certificate towards the kubelet (logs, exec): `system:masters`. */
+  apiserverKubeletClient: IssuedCert;
+  /** The node's kubelet: its serving certificate (127.0.0.1) and its client certificate `system:node:<name>`. */
+  kubeletServing: IssuedCert;
+  kubeletClient: IssuedCert;
 }
 
 async function exportKeyPem(key: webcrypto.CryptoKey): Promise<string> {
@@ -34,12 +48,63 @@ function serial(): string {
   return b.toString('hex');
 }
 
+interface Ca {
+  cert: x509.X509Certificate;
+  keys: KeyPair;
+}
+
+interface CertRequest {
+  /** Subject, e.g. `CN=system:node:lab-node, O=system:nodes`. */
+  subject: string;
+  server?: boolean;
+  client?: boolean;
+  /** IP and DNS names for a serving certificate. */
+  ips?: string[];
+  dns?: string[];
+}
+
+async function issue(ca: Ca, req: CertRequest, notBefore: Date, notAfter: Date): Promise<IssuedCert> {
+  const keys = (await webcrypto.subtle.generateKey(ALG, true, ['sign', 'verify'])) as KeyPair;
+  const usages = [
+    ...(req.server ? [x509.ExtendedKeyUsage.serverAuth] : []),
+    ...(req.client ? [x509.ExtendedKeyUsage.clientAuth] : []),
+  ];
+  const sans = [
+    ...(req.ips ?? []).map((value) => ({ type: 'ip' as const, value })),
+    ...(req.dns ?? []).map((value) => ({ type: 'dns' as const, value })),
+  ];
+  const cert = await x509.X509CertificateGenerator.create({
+    serialNumber: serial(),
+    subject: req.subject,
+    issuer: ca.cert.subject,
+    notBefore,
+    notAfter,
+    signingKey: ca.keys.privateKey,
+    publicKey: keys.publicKey,
+    signingAlgorithm: ALG,
+    extensions: [
+      new x509.BasicConstraintsExtension(false, undefined, true),
+      new x509.KeyUsagesExtension(
+        x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyEncipherment,
+        true,
+      ),
+      new x509.ExtendedKeyUsageExtension(usages, false),
+      ...(sans.length ? [new x509.SubjectAlternativeNameExtension(sans)] : []),
+      await x509.AuthorityKeyIdentifierExtension.create(ca.keys.publicKey),
+    ],
+  });
+  return { certPem: cert.toString('pem') + '\n', keyPem: (await exportKeyPem(keys.privateKey)) + '\n' };
+}
+
+/** The lab node's name (one node per lab; each lab has its own API server). */
+export const NODE_NAME = 'lab-node';
+
 export async function generatePki(validDays = 30): Promise<LabPki> {
   const notBefore = new Date(Date.now() - 60_000);
   const notAfter = new Date(Date.now() + validDays * DAY);
 
   const caKeys = (await webcrypto.subtle.generateKey(ALG, true, ['sign', 'verify'])) as KeyPair;
-  const ca = await x509.X509CertificateGenerator.createSelfSigned({
+  const caCert = await x509.X509CertificateGenerator.createSelfSigned({
     serialNumber: serial(),
     name: 'CN=vault-eso-lab local CA',
     notBefore,
@@ -52,32 +117,27 @@ export async function generatePki(validDays = 30): Promise<LabPki> {
       await x509.SubjectKeyIdentifierExtension.create(caKeys.publicKey),
     ],
   });
-
-  const serverKeys = (await webcrypto.subtle.generateKey(ALG, true, ['sign', 'verify'])) as KeyPair;
-  const serving = await x509.X509CertificateGenerator.create({
-    serialNumber: serial(),
-    subject: 'CN=kube-apiserver',
-    issuer: ca.subject,
-    notBefore,
-    notAfter,
-    signingKey: caKeys.privateKey,
-    publicKey: serverKeys.publicKey,
-    signingAlgorithm: ALG,
-    extensions: [
-      new x509.BasicConstraintsExtension(false, undefined, true),
-      new x509.KeyUsagesExtension(
-        x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyEncipherment,
-        true,
-      ),
-      new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth], false),
-      new x509.SubjectAlternativeNameExtension([
-        { type: 'ip', value: '127.0.0.1' },
-        { type: 'dns', value: 'localhost' },
-        { type: 'dns', value: 'kubernetes.default.svc' },
-      ]),
-      await x509.AuthorityKeyIdentifierExtension.create(caKeys.publicKey),
-    ],
-  });
+  const ca: Ca = { cert: caCert, keys: caKeys };
+  const loopback = { ips: ['127.0.0.1'], dns: ['localhost'] };
+  const [serving, etcdServer, etcdClient, apiserverKubeletClient, kubeletServing, kubeletClient] =
+    await Promise.all(
+      (
+        [
+          {
+            subject: 'CN=kube-apiserver',
+            server: true,
+            ips: ['127.0.0.1'],
+            dns: ['localhost', 'kubernetes.default.svc'],
+          },
+          // Also its peer certificate (the peer port requires client certificates too).
+          { subject: 'CN=etcd', server: true, client: true, ...loopback },
+          { subject: 'CN=kube-apiserver-etcd-client', client: true },
+          { subject: 'CN=kube-apiserver-kubelet-client, O=system:masters', client: true },
+          { subject: `CN=${NODE_NAME}`, server: true, ...loopback },
+          { subject: `CN=system:node:${NODE_NAME}, O=system:nodes`, client: true },
+        ] satisfies CertRequest[]
+      ).map((r) => issue(ca, r, notBefore, notAfter)),
+    );
 
   const sa = generateKeyPairSync('rsa', {
     modulusLength: 2048,
@@ -86,11 +146,16 @@ export async function generatePki(validDays = 30): Promise<LabPki> {
   });
 
   return {
-    caCertPem: ca.toString('pem') + '\n',
-    servingCertPem: serving.toString('pem') + '\n',
-    servingKeyPem: (await exportKeyPem(serverKeys.privateKey)) + '\n',
+    caCertPem: caCert.toString('pem') + '\n',
+    servingCertPem: serving!.certPem,
+    servingKeyPem: serving!.keyPem,
     saKeyPem: sa.privateKey,
     saPubPem: sa.publicKey,
+    etcdServer: etcdServer!,
+    etcdClient: etcdClient!,
+    apiserverKubeletClient: apiserverKubeletClient!,
+    kubeletServing: kubeletServing!,
+    kubeletClient: kubeletClient!,
   };
 }
 

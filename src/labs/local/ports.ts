@@ -37,3 +37,53 @@ export async function isListening(port: number): Promise<boolean> {
     });
   });
 }
+
+/**
+ * Ports held open until the component that uses them starts: `reservePorts()` binds each one and keeps it bound, so
+ * nothing else on the machine can take it between the choice and the component's own bind; `release(port)` frees
+ * one right before its component is launched.
+ */
+export class PortReservation {
+  private constructor(private readonly held: Map<number, import('node:net').Server>) {}
+
+  static async reserve(n: number): Promise<PortReservation> {
+    const held = new Map<number, import('node:net').Server>();
+    while (held.size < n) {
+      const srv = createServer();
+      srv.unref();
+      const port = await new Promise<number>((resolve, reject) => {
+        srv.once('error', reject);
+        srv.listen({ host: '127.0.0.1', port: 0, exclusive: true }, () => {
+          const a = srv.address();
+          resolve(typeof a === 'object' && a ? a.port : 0);
+        });
+      });
+      if (port && !held.has(port)) held.set(port, srv);
+      else srv.close();
+    }
+    return new PortReservation(held);
+  }
+
+  get ports(): number[] {
+    return [...this.held.keys()];
+  }
+
+  /** Free these ports for their component (it binds them a moment later). */
+  async release(...ports: number[]): Promise<void> {
+    await Promise.all(
+      ports.map(
+        (p) =>
+          new Promise<void>((resolve) => {
+            const srv = this.held.get(p);
+            this.held.delete(p);
+            if (!srv) resolve();
+            else srv.close(() => resolve());
+          }),
+      ),
+    );
+  }
+
+  async releaseAll(): Promise<void> {
+    await this.release(...this.ports);
+  }
+}

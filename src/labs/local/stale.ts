@@ -3,7 +3,8 @@
  * owned (ephemeral, or `up` mid-start). Their components are stopped (after checking the pid still runs the
  * recorded executable, so a reused pid is never killed) and the directory is removed.
  */
-import { isAlive, processExecutable, stopProcessGroup } from '../../process/command.ts';
+import { isAlive, processExecutable, stopMarkedProcesses, stopProcessGroup } from '../../process/command.ts';
+import { cleanupNodeLeftovers } from './node/local-node.ts';
 import { listRunDirs, type LabRecord } from '../run-dir.ts';
 
 export async function stopRecordedComponents(record: LabRecord): Promise<void> {
@@ -48,6 +49,9 @@ export async function reapStaleLabs(
       );
       await stopRecordedComponents(record);
     }
+    // Processes started but never recorded (a harness killed between the two) carry the run dir's marker.
+    await stopMarkedProcesses(dir.path);
+    await cleanupNodeLeftovers(dir.path);
     dir.remove();
     reaped.push(record?.id ?? dir.path);
   }

@@ -12,6 +12,7 @@ import {
   parseManifests,
   waitGone,
 } from '../../kube/apply.ts';
+import { imagesOf, missingImages } from '../../kube/pod-images.ts';
 import type { OperationContext } from '../operation.ts';
 import type { ScenarioRuntime } from '../runtime.ts';
 import type { Handler } from './common.ts';
@@ -56,6 +57,26 @@ async function loadObjects(ctx: OperationContext<ScenarioRuntime>, a: Args): Pro
   return templateObjects(collectObjects(a.manifest, [], 'inline manifest'), values);
 }
 
+/** On a lab with a node, every image the manifests run must be on the node already: nothing is pulled. */
+async function checkNodeImages(
+  ctx: OperationContext<ScenarioRuntime>,
+  objects: KubernetesObject[],
+): Promise<void> {
+  const lab = ctx.runtime.lab;
+  const node = lab.connection.node;
+  if (!node || imagesOf(objects).length === 0) return;
+  const have = (await lab.listNodeImages?.(ctx.signal)) ?? node.images;
+  const missing = missingImages(objects, have);
+  if (missing.length === 0) return;
+  throw new LabError(
+    'E_IMAGE_MISSING',
+    `the lab's node does not have ${missing.map((m) => `${m.image} (${m.object})`).join(', ')}; nothing is pulled here. ` +
+      `To provide it, save it as an image archive (docker save, or any OCI tool) and import it into the node: ` +
+      `eval "$(vault-eso-lab env)"; ctr images import IMAGE.tar. The node has: ${have.join(', ') || 'no images'}`,
+    { exitCode: 1 },
+  );
+}
+
 function summarize(verb: string, a: Args): string {
   if (a.file !== undefined) return `${verb} ${a.file}`;
   const n = Array.isArray(a.manifest) ? a.manifest.length : 1;
@@ -78,6 +99,7 @@ export const applyOperation: Handler<Args> = {
   summarize: (a) => summarize('apply', a),
   async run(ctx, a) {
     const objects = await loadObjects(ctx, a);
+    await checkNodeImages(ctx, objects);
     await applyObjects(ctx.runtime.kube, objects, ctx.signal, (o) => cleanupFor(ctx, o));
     return { facts: { objects: objects.length } };
   },

@@ -13,6 +13,7 @@ import {
 } from './faults.ts';
 import { forceSyncOperation } from './force-sync.ts';
 import { assertPodEnvOperation, assertPodFileOperation } from './pod-values.ts';
+import { reloadOnChangeOperation } from './reload-on-change.ts';
 import { rolloutRestartOperation } from './rollout-restart.ts';
 import { rotateOperation } from './rotate.ts';
 import { assertSecretAbsentOperation, expectUnchangedOperation } from './secret-stability.ts';
@@ -44,4 +45,5 @@ export const operations: OperationHandler<ScenarioRuntime, any>[] = [
   assertPodFileOperation,
   assertPodEnvOperation,
   rolloutRestartOperation,
+  reloadOnChangeOperation,
 ];

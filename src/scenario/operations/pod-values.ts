@@ -1,49 +1,87 @@
 /**
- * `assertPodFile` / `assertPodEnv`: what a consuming container sees, read through the exec API (`cat <path>`,
- * `printenv <NAME>`) in every serving pod of a Deployment. `state: current` waits until every pod holds the value
- * the scenario last wrote to Vault (a volume follows within the kubelet sync period); `state: stale` asserts for a
- * while that no pod holds it yet (env vars and subPath mounts keep the old value until the pod restarts).
- * Needs a kubelet: scenarios using these declare `requires: [kind]`. Values are compared, never printed.
+ * `assertPodFile` / `assertPodEnv`: what a consuming container sees, from the consumer image's own reports (one
+ * JSON line per reading, followed through the log API — see src/kube/consumer-stream.ts). `state: current` waits
+ * until every serving pod of a Deployment reports the value the scenario last wrote to Vault (a volume follows
+ * within the kubelet sync period) and measures the hops: Vault ack → Secret updated (the watch) → file written by
+ * the kubelet (its mtime) → read by the application. `state: stale` holds for a while and asserts no pod reports it
+ * (env vars and subPath mounts keep the old value until the pod restarts) while the pods keep reporting.
+ * Values are compared as short hashes; they never leave the pod.
  */
 import { z } from 'zod';
-import { AssertionFailedError, errorMessage, formatMs } from '../../errors.ts';
-import { execInPod, servingPods } from '../../kube/pods.ts';
+import type { V1Pod } from '@kubernetes/client-node';
+import { AssertionFailedError, formatMs } from '../../errors.ts';
+import { readDeployment, servingPods } from '../../kube/pods.ts';
+import type { ConsumerReport, ContainerStream } from '../../kube/consumer-stream.ts';
 import { shortHash } from '../../report/redact.ts';
-import { sleep } from '../../time.ts';
 import { latestAck } from './assert-secret.ts';
 import { budgetMs, duration, k8sNameSchema, namespaceSchema, templated, type Handler } from './common.ts';
 import { expectationSchema, involvedPaths, resolveExpectations } from './values.ts';
 
-const POLL_MS = 1_000;
-
-export interface PodValue {
+/** A pod's newest report for the source (undefined: none yet). */
+export interface PodReading {
   pod: string;
-  /** undefined: the file or variable is missing (or exec failed: see `error`). */
-  value?: string;
+  report?: ConsumerReport;
+  /** The first report of the value the pod reports now (when it changed to it). */
+  first?: ConsumerReport;
+  /** The Secret the source reads (from the pod spec). */
+  secret?: string;
+  /** Why there is no report (stream error, or what the container printed instead). */
   error?: string;
 }
 
-/** Does every pod hold (`current`) or not yet hold (`stale`) the expected value? Problems name pods and hashes. */
+/** Does every pod report (`current`) or not yet report (`stale`) the expected hash? Problems name pods and hashes. */
 export function judgePodValues(
-  values: readonly PodValue[],
-  expected: string,
+  readings: readonly PodReading[],
+  expectedHash: string,
   state: 'current' | 'stale',
 ): { ok: boolean; problems: string[] } {
-  if (values.length === 0) return { ok: false, problems: ['no serving pod'] };
+  if (readings.length === 0) return { ok: false, problems: ['no serving pod'] };
   const problems: string[] = [];
-  for (const v of values) {
-    if (v.value === undefined) problems.push(`${v.pod}: ${v.error ?? 'no value'}`);
-    else if (state === 'current' && v.value !== expected)
-      problems.push(`${v.pod}: has sha256:${shortHash(v.value)}, expected sha256:${shortHash(expected)}`);
-    else if (state === 'stale' && v.value === expected)
-      problems.push(`${v.pod}: already holds the current value sha256:${shortHash(expected)}`);
+  for (const r of readings) {
+    const h = r.report?.sha256;
+    if (!r.report) problems.push(`${r.pod}: ${r.error ?? 'no consumer report yet'}`);
+    else if (h === null) problems.push(`${r.pod}: ${r.report.error ?? 'no value'}`);
+    else if (state === 'current' && h !== expectedHash)
+      problems.push(`${r.pod}: has sha256:${h}, expected sha256:${expectedHash}`);
+    else if (state === 'stale' && h === expectedHash)
+      problems.push(`${r.pod}: already holds the current value sha256:${expectedHash}`);
   }
   return { ok: problems.length === 0, problems };
 }
 
-/** `printenv` ends the value with a newline; a file is compared byte for byte. */
-export function podOutputValue(kind: 'file' | 'env', stdout: string): string {
-  return kind === 'env' ? stdout.replace(/\n$/, '') : stdout;
+/** The hops of one rotation as seen by one pod (ms; absent when a timestamp is unknown). */
+export function hops(o: {
+  ackAt?: number;
+  secretAt?: number;
+  report: ConsumerReport;
+}): Record<string, number> {
+  const f: Record<string, number> = {};
+  const { ackAt, secretAt, report } = o;
+  if (ackAt) f.ackToReadMs = report.readAt - ackAt;
+  if (ackAt && secretAt) f.ackToSecretMs = secretAt - ackAt;
+  if (secretAt && report.writtenAt) f.secretToFileMs = report.writtenAt - secretAt;
+  if (report.writtenAt) f.fileToReadMs = report.readAt - report.writtenAt;
+  if (secretAt) f.secretToReadMs = report.readAt - secretAt;
+  return f;
+}
+
+/** The Secret a source reads, from the pod spec (env var → secretKeyRef; file → the Secret volume mounted there). */
+export function secretForSource(
+  pod: V1Pod,
+  container: string | undefined,
+  source: string,
+): string | undefined {
+  const c = pod.spec?.containers.find((x) => x.name === container) ?? pod.spec?.containers[0];
+  if (!c) return undefined;
+  if (source.startsWith('env:')) {
+    const name = source.slice(4);
+    return c.env?.find((e) => e.name === name)?.valueFrom?.secretKeyRef?.name;
+  }
+  const path = source.slice(5);
+  const mount = (c.volumeMounts ?? [])
+    .filter((m) => path === m.mountPath || path.startsWith(m.mountPath.replace(/\/?$/, '/')))
+    .sort((a, b) => b.mountPath.length - a.mountPath.length)[0];
+  return pod.spec?.volumes?.find((v) => v.name === mount?.name)?.secret?.secretName;
 }
 
 const common = {
@@ -92,6 +130,10 @@ type FileArgs = z.infer<typeof fileSchema>;
 type EnvArgs = z.infer<typeof envSchema>;
 type Args = (FileArgs & { kind: 'file' }) | (EnvArgs & { kind: 'env' });
 
+function sourceOf(a: Args): string {
+  return a.kind === 'file' ? `file:${a.path}` : `env:${a.env}`;
+}
+
 function what(a: Args): string {
   return a.kind === 'file' ? `file ${a.path}` : `env ${a.env}`;
 }
@@ -99,52 +141,90 @@ function what(a: Args): string {
 async function run(ctx: Parameters<Handler<FileArgs>['run']>[0], a: Args) {
   const rt = ctx.runtime;
   const [exp] = await resolveExpectations({ value: a.expect }, rt.vaultState, rt.vault, ctx.signal);
-  const expected = exp?.value ?? '';
+  const expectedHash = shortHash(exp?.value ?? '');
   const ack = latestAck(rt, involvedPaths({ value: a.expect }));
+  const source = sourceOf(a);
   const state = a.state ?? 'current';
   const started = Date.now();
   const period = state === 'stale' ? (a.for ?? 0) : (a.within ?? Infinity);
   const deadline = started + Math.min(period, budgetMs(ctx.timeoutMs));
-  const command = a.kind === 'file' ? ['cat', a.path] : ['printenv', a.env];
+  await readDeployment(rt.kube, a.namespace, a.deployment); // a missing Deployment fails here, by name
 
-  const readAll = async (): Promise<PodValue[]> => {
+  let streams: { pod: V1Pod; stream: ContainerStream }[] = [];
+  const refreshPods = async () => {
     const pods = await servingPods(rt.kube, a.namespace, a.deployment);
-    return Promise.all(
-      pods.map(async (p): Promise<PodValue> => {
-        const pod = p.metadata?.name ?? '?';
-        const container = a.container ?? p.spec?.containers[0]?.name ?? '';
-        try {
-          const r = await execInPod(rt.kube, {
-            namespace: a.namespace,
-            pod,
-            container,
-            command,
-            timeoutMs: 10_000,
-          });
-          if (r.exitCode !== 0) return { pod, error: `${command.join(' ')} exited ${r.exitCode ?? '?'}` };
-          return { pod, value: podOutputValue(a.kind, r.stdout) };
-        } catch (e) {
-          return { pod, error: errorMessage(e) };
-        }
-      }),
-    );
+    streams = pods.map((p) => ({
+      pod: p,
+      stream: rt.consumers.for(
+        a.namespace,
+        p.metadata?.name ?? '',
+        a.container ?? p.spec?.containers[0]?.name ?? '',
+      ),
+    }));
   };
+  const readings = (): PodReading[] =>
+    streams.map(({ pod, stream }) => {
+      const report = stream.latest(source);
+      const other = stream.otherLines[0];
+      const first = report
+        ? stream.reports.find(
+            (x) =>
+              x.source === source &&
+              x.sha256 === report.sha256 &&
+              x.seq > 0 &&
+              x.readAt >= lastChangeBefore(stream, report),
+          )
+        : undefined;
+      const secret = secretForSource(pod, a.container, source);
+      return {
+        pod: pod.metadata?.name ?? '?',
+        ...(report ? { report } : {}),
+        ...(first ? { first } : {}),
+        ...(secret ? { secret } : {}),
+        ...(!report
+          ? {
+              error:
+                stream.lastError ??
+                (other
+                  ? `prints no consumer reports for ${source} (first line: ${JSON.stringify(other.slice(0, 80))}); pod checks need the lab's consumer image`
+                  : `no consumer report for ${source} yet`),
+            }
+          : {}),
+      };
+    });
 
-  let last: { ok: boolean; problems: string[] } = { ok: false, problems: ['not read yet'] };
+  let last = { ok: false, problems: ['not read yet'] } as { ok: boolean; problems: string[] };
+  // Re-judge on every report; the pod list itself is re-read at most once a second (rollouts replace pods).
+  let lastPodRefresh = 0;
   for (;;) {
-    const values = await readAll();
-    last = judgePodValues(values, expected, state);
-    if (state === 'current' && last.ok) {
-      const facts: Record<string, number> = { pods: values.length, waitedMs: Date.now() - started };
-      if (ack.ackAt) facts.latencyMs = Date.now() - ack.ackAt;
-      return { facts };
+    if (Date.now() - lastPodRefresh >= 1000) {
+      await refreshPods();
+      lastPodRefresh = Date.now();
     }
-    if (state === 'stale' && !last.ok) break;
-    if (Date.now() >= deadline) {
-      if (state === 'stale') return { facts: { pods: values.length, heldMs: Date.now() - started } };
+    const r = readings();
+    last = judgePodValues(r, expectedHash, state);
+    if (state === 'current' && last.ok)
+      return { facts: currentFacts(rt, a.namespace, r, ack.ackAt, started) };
+    if (state === 'stale' && !last.ok && r.every((x) => x.report?.sha256 !== undefined)) break;
+    const now = Date.now();
+    if (now >= deadline) {
+      if (state === 'stale') {
+        // The pods must have kept reporting during the hold (a dead consumer proves nothing).
+        const silent = streams.filter(({ stream }) => (stream.latest(source)?.receivedAt ?? 0) < started);
+        if (silent.length === 0 && r.length > 0)
+          return { facts: { pods: r.length, heldMs: now - started, sha256: r[0]?.report?.sha256 ?? '' } };
+        last = {
+          ok: false,
+          problems: silent.map(({ pod }) => `${pod.metadata?.name ?? '?'}: no report during the hold`),
+        };
+      }
       break;
     }
-    await sleep(Math.min(POLL_MS, Math.max(0, deadline - Date.now())), ctx.signal);
+    await waitForReport(
+      streams.map((s) => s.stream),
+      Math.min(deadline - now, 1000),
+      ctx.signal,
+    );
   }
   throw new AssertionFailedError(
     state === 'current'
@@ -162,10 +242,67 @@ async function run(ctx: Parameters<Handler<FileArgs>['run']>[0], a: Args) {
   );
 }
 
+/** When the value reported last began: the time of the newest report with a different value (0: none). */
+function lastChangeBefore(stream: ContainerStream, report: ConsumerReport): number {
+  for (let i = stream.reports.length - 1; i >= 0; i--) {
+    const x = stream.reports[i]!;
+    if (x.source === report.source && x.sha256 !== report.sha256) return x.readAt;
+  }
+  return 0;
+}
+
+/** Facts of a passed `current` check: the slowest pod's hops for this value. */
+function currentFacts(
+  rt: Parameters<Handler<FileArgs>['run']>[0]['runtime'],
+  namespace: string,
+  readings: PodReading[],
+  ackAt: number,
+  started: number,
+): Record<string, number | string> {
+  const facts: Record<string, number | string> = { pods: readings.length, waitedMs: Date.now() - started };
+  const slowest = [...readings].sort((x, y) => (y.first?.readAt ?? 0) - (x.first?.readAt ?? 0))[0];
+  const first = slowest?.first ?? slowest?.report;
+  if (!slowest || !first) return facts;
+  // The Secret's update as the watch saw it: the first event after the Vault write whose data changed.
+  const w = slowest.secret ? rt.watchers.get(`${namespace}/${slowest.secret}`) : undefined;
+  const secretAt = ackAt > 0 ? w?.history.find((e) => e.at >= ackAt && e.type === 'MODIFIED')?.at : undefined;
+  // Only a report that followed the write measures this rotation (an initial read predates it).
+  if (ackAt > 0 && first.readAt >= ackAt) {
+    Object.assign(facts, hops({ ackAt, ...(secretAt ? { secretAt } : {}), report: first }));
+    facts.latencyMs = first.readAt - ackAt;
+  }
+  facts.sha256 = first.sha256 ?? '';
+  // What the node's kubelet is configured to, and what Kubernetes' default would allow for a volume.
+  const sync = rt.lab.connection.node?.syncFrequency;
+  if (sync && first.source.startsWith('file:')) {
+    facts.kubeletSyncFrequency = sync;
+    facts.defaultSyncUpToMs = KUBELET_DEFAULT_SYNC.periodMs * (1 + KUBELET_DEFAULT_SYNC.jitter);
+  }
+  return facts;
+}
+
+/** Kubernetes' default kubelet syncFrequency (1m) and its jitter (up to +50%). */
+export const KUBELET_DEFAULT_SYNC = { periodMs: 60_000, jitter: 0.5 };
+
+function waitForReport(streams: ContainerStream[], ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const offs: (() => void)[] = [];
+    const done = () => {
+      clearTimeout(timer);
+      for (const off of offs) off();
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, Math.max(0, ms));
+    for (const s of streams) offs.push(s.onChange(done));
+    signal.addEventListener('abort', done, { once: true });
+  });
+}
+
 export const assertPodFileOperation: Handler<FileArgs> = {
   name: 'assertPodFile',
   description:
-    "Assert a file in a Deployment's pods (exec `cat`) holds the current Vault value, or still the old one (kind only).",
+    "Assert a file in a Deployment's pods holds the current Vault value (or still the old one), from the consumer image's reports; measures file-written and app-read hops (needs a node).",
   timeoutKind: 'assert',
   schema: fileSchema,
   summarize: (a) =>
@@ -176,7 +313,7 @@ export const assertPodFileOperation: Handler<FileArgs> = {
 export const assertPodEnvOperation: Handler<EnvArgs> = {
   name: 'assertPodEnv',
   description:
-    "Assert an environment variable in a Deployment's pods (exec `printenv`) holds the current Vault value, or still the old one (kind only).",
+    "Assert an environment variable in a Deployment's pods holds the current Vault value (or still the old one), from the consumer image's reports (needs a node).",
   timeoutKind: 'assert',
   schema: envSchema,
   summarize: (a) =>

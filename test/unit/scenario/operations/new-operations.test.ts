@@ -1,7 +1,7 @@
 /** Logic of the library's newer operations: template expectations, measureFrom marks, events, pods, rollouts. */
 import { describe, expect, it } from 'vitest';
-import type { V1Deployment } from '@kubernetes/client-node';
-import { secrets } from '../../../../src/report/redact.ts';
+import type { V1Deployment, V1Pod } from '@kubernetes/client-node';
+import { secrets, shortHash } from '../../../../src/report/redact.ts';
 import { VaultState } from '../../../../src/scenario/runtime.ts';
 import type { VaultClient } from '../../../../src/vault/client.ts';
 import {
@@ -15,7 +15,8 @@ import {
 import { backoffDelayed } from '../../../../src/scenario/operations/assert-secret.ts';
 import { eventMatches } from '../../../../src/scenario/operations/assert-condition.ts';
 import { mark, markedAt } from '../../../../src/scenario/operations/marks.ts';
-import { judgePodValues, podOutputValue } from '../../../../src/scenario/operations/pod-values.ts';
+import { hops, judgePodValues, secretForSource } from '../../../../src/scenario/operations/pod-values.ts';
+import type { ConsumerReport } from '../../../../src/kube/consumer-stream.ts';
 import {
   exitCodeOf,
   labelSelector,
@@ -98,32 +99,85 @@ describe('assertCondition eventContains', () => {
 });
 
 describe('pod values', () => {
-  it('current: every pod holds the expected value; problems carry hashes only', () => {
-    expect(judgePodValues([{ pod: 'a', value: 'new-secret-1' }], 'new-secret-1', 'current').ok).toBe(true);
+  const report = (sha256: string | null, extra: Partial<ConsumerReport> = {}): ConsumerReport => ({
+    event: 'same',
+    source: 'env:DB_PASSWORD',
+    sha256,
+    readAt: 1000,
+    seq: 1,
+    receivedAt: 1000,
+    ...extra,
+  });
+  const h = (v: string) => shortHash(v);
+
+  it('current: every pod reports the expected hash; problems carry hashes only', () => {
+    expect(
+      judgePodValues([{ pod: 'a', report: report(h('new-secret-1')) }], h('new-secret-1'), 'current').ok,
+    ).toBe(true);
     const r = judgePodValues(
       [
-        { pod: 'a', value: 'old-secret-1' },
-        { pod: 'b', error: 'exit 1' },
+        { pod: 'a', report: report(h('old-secret-1')) },
+        { pod: 'b', error: 'no consumer report for env:DB_PASSWORD yet' },
+        { pod: 'c', report: report(null, { error: 'not set' }) },
       ],
-      'new-secret-1',
+      h('new-secret-1'),
       'current',
     );
     expect(r.ok).toBe(false);
     expect(r.problems.join('\n')).not.toMatch(/old-secret-1|new-secret-1/);
-    expect(r.problems[1]).toBe('b: exit 1');
+    expect(r.problems[0]).toBe(`a: has sha256:${h('old-secret-1')}, expected sha256:${h('new-secret-1')}`);
+    expect(r.problems[1]).toBe('b: no consumer report for env:DB_PASSWORD yet');
+    expect(r.problems[2]).toBe('c: not set');
   });
 
-  it('stale: no pod holds the current value yet; no pod at all is never a pass', () => {
-    expect(judgePodValues([{ pod: 'a', value: 'old-secret-1' }], 'new-secret-1', 'stale').ok).toBe(true);
+  it('stale: no pod reports the current value yet; no pod at all is never a pass', () => {
+    expect(judgePodValues([{ pod: 'a', report: report(h('old')) }], h('new-secret-1'), 'stale').ok).toBe(
+      true,
+    );
     expect(
-      judgePodValues([{ pod: 'a', value: 'new-secret-1' }], 'new-secret-1', 'stale').problems[0],
+      judgePodValues([{ pod: 'a', report: report(h('new-secret-1')) }], h('new-secret-1'), 'stale')
+        .problems[0],
     ).toMatch(/^a: already holds the current value sha256:/);
     expect(judgePodValues([], 'x', 'current').problems).toEqual(['no serving pod']);
   });
 
-  it('printenv output loses its newline; files are exact', () => {
-    expect(podOutputValue('env', 'abc\n')).toBe('abc');
-    expect(podOutputValue('file', 'abc\n')).toBe('abc\n');
+  it('hops: Vault ack → Secret → file written → read, each measured from its own timestamps', () => {
+    expect(
+      hops({ ackAt: 1000, secretAt: 1200, report: report('x', { writtenAt: 4200, readAt: 4250 }) }),
+    ).toEqual({
+      ackToReadMs: 3250,
+      ackToSecretMs: 200,
+      secretToFileMs: 3000,
+      fileToReadMs: 50,
+      secretToReadMs: 3050,
+    });
+    // An env var has no file time: only the ends are measured.
+    expect(hops({ ackAt: 1000, report: report('x', { readAt: 2000 }) })).toEqual({ ackToReadMs: 1000 });
+  });
+
+  it('the Secret a source reads comes from the pod spec', () => {
+    const pod = {
+      spec: {
+        containers: [
+          {
+            name: 'app',
+            env: [{ name: 'DB_PASSWORD', valueFrom: { secretKeyRef: { name: 's-env', key: 'password' } } }],
+            volumeMounts: [
+              { name: 'creds', mountPath: '/etc/creds' },
+              { name: 'one', mountPath: '/etc/app/password', subPath: 'password' },
+            ],
+          },
+        ],
+        volumes: [
+          { name: 'creds', secret: { secretName: 's-vol' } },
+          { name: 'one', secret: { secretName: 's-sub' } },
+        ],
+      },
+    } as V1Pod;
+    expect(secretForSource(pod, undefined, 'env:DB_PASSWORD')).toBe('s-env');
+    expect(secretForSource(pod, 'app', 'file:/etc/creds/password')).toBe('s-vol');
+    expect(secretForSource(pod, 'app', 'file:/etc/app/password')).toBe('s-sub');
+    expect(secretForSource(pod, 'app', 'file:/nowhere')).toBeUndefined();
   });
 
   it('schema: state stale needs `for`', () => {

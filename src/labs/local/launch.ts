@@ -1,0 +1,128 @@
+/**
+ * Process supervision for the local lab: one `launch()` for every start and restart. A component is recorded in
+ * lab.json the moment it is spawned and carries the run directory in its environment (RUN_MARKER), so a harness
+ * killed at any point leaves nothing that the next command cannot find and stop.
+ */
+import { readFileSync } from 'node:fs';
+import { ComponentStartError, abortError, errorMessage } from '../../errors.ts';
+import {
+  RUN_MARKER,
+  isAlive,
+  processExecutable,
+  startDaemon,
+  stopProcessGroup,
+  tailLines,
+} from '../../process/command.ts';
+import { secrets } from '../../report/redact.ts';
+import { waitFor } from '../../time.ts';
+import type { LabEvent } from '../../report/events.ts';
+import type { LabRecord, RunDir } from '../run-dir.ts';
+
+export type Probe = (signal: AbortSignal) => Promise<{ done: boolean; seen?: string }>;
+
+/** How to start one component and how to tell it is ready. */
+export interface ComponentSpec {
+  name: string;
+  version: string;
+  file: string;
+  args: string[];
+  env: Record<string, string>;
+  port?: number;
+  /** Other ports it binds (etcd's peer port), released from the reservation with `port`. */
+  otherPorts?: number[];
+  what: string;
+  timeoutMs: number;
+  probe: Probe;
+  /** The executable that will run once `file` has exec'd (recorded to guard against pid reuse). */
+  exe?: string;
+}
+
+export interface Launched {
+  pid: number;
+  durationMs: number;
+}
+
+/** Start a component, record it in lab.json, wait until it is ready (or exited), and say so. */
+export async function launch(
+  run: RunDir,
+  record: LabRecord,
+  spec: ComponentSpec,
+  signal: AbortSignal,
+  emit: (e: LabEvent) => void,
+): Promise<Launched> {
+  if (signal.aborted) throw abortError(signal);
+  emit({ kind: 'lab.component.starting', component: spec.name });
+  const logFile = run.logFile(spec.name);
+  const d = startDaemon({
+    name: spec.name,
+    file: spec.file,
+    args: spec.args,
+    env: { ...spec.env, [RUN_MARKER]: run.path },
+    logFile,
+  });
+  record.components = [
+    ...record.components.filter((c) => c.name !== spec.name),
+    {
+      name: spec.name,
+      version: spec.version,
+      pid: d.pid,
+      port: spec.port,
+      exe: spec.exe ?? spec.file,
+      logFile,
+    },
+  ];
+  run.writeRecord(record);
+  const t0 = performance.now();
+  let exited: string | undefined;
+  try {
+    await waitFor(
+      async () => {
+        if (d.hasExited()) {
+          // Fail fast: a component that exited will not become ready.
+          const ex = await d.exited;
+          exited = `exited with ${ex.signal ?? `code ${ex.code}`} before it was ready`;
+          return { done: true, value: undefined };
+        }
+        const r = await spec.probe(signal);
+        return r.done ? { done: true, value: undefined } : { done: false, seen: r.seen };
+      },
+      { what: spec.what, timeoutMs: spec.timeoutMs, intervalMs: 50, signal },
+    );
+  } catch (e) {
+    if (signal.aborted) throw abortError(signal);
+    throw new ComponentStartError(
+      spec.name,
+      errorMessage(e),
+      { logFile, logTail: readTail(logFile) },
+      { cause: e },
+    );
+  }
+  if (exited) throw new ComponentStartError(spec.name, exited, { logFile, logTail: readTail(logFile) });
+  const durationMs = performance.now() - t0;
+  emit({ kind: 'lab.component.ready', component: spec.name, durationMs, pid: d.pid, port: spec.port });
+  return { pid: d.pid, durationMs };
+}
+
+/** Stop one recorded component (only while its pid still runs the recorded executable). */
+export async function stopComponent(record: LabRecord, name: string, graceMs = 5000): Promise<void> {
+  const c = record.components.find((x) => x.name === name);
+  if (!c?.pid || !isAlive(c.pid)) return;
+  const exe = processExecutable(c.pid);
+  if (c.exe && exe && exe !== c.exe) return;
+  await stopProcessGroup(c.pid, graceMs);
+}
+
+/** The last lines of a log, preceded by earlier error lines that the tail would miss. Redacted. */
+export function readTail(file: string, n = 25): string {
+  try {
+    const text = readFileSync(file, 'utf8');
+    const tail = tailLines(text, n);
+    const errors = text
+      .split('\n')
+      .filter((l) => /\b(error|fatal|panic)\b/i.test(l) && !tail.includes(l))
+      .slice(-5);
+    return secrets.redact([...errors, ...(errors.length ? ['...'] : []), tail].join('\n'));
+  } catch {
+    return '';
+  }
+}

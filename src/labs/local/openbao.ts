@@ -1,0 +1,95 @@
+/**
+ * The lab's Vault server process (OpenBao dev mode): its ComponentSpec and its unseal key. Dev mode prints a fresh
+ * unseal key at every start, a moment after sys/health already answers; the key of this start is kept in
+ * `vault-unseal-key` (0600) so sealVault/unsealVault work from any process.
+ */
+import { readFileSync } from 'node:fs';
+import { ComponentStartError } from '../../errors.ts';
+import { binaryPath } from '../../components/cache.ts';
+import { secrets } from '../../report/redact.ts';
+import { waitFor } from '../../time.ts';
+import type { RunDir } from '../run-dir.ts';
+import { httpCall } from '../http-call.ts';
+import { baseEnv } from './component-specs.ts';
+import type { ComponentSpec } from './launch.ts';
+import { vaultArgs, vaultEnv } from './vault-eso-specs.ts';
+import { vaultServer, type VaultServer } from '../vault-server.ts';
+
+export const VAULT_READY_TIMEOUT_MS = 20_000;
+
+/** The Vault server's spec: OpenBao by default, HashiCorp Vault with `--vault-server hashicorp` (same dev flags). */
+export function vaultSpec(
+  run: RunDir,
+  env: NodeJS.ProcessEnv,
+  port: number,
+  token: string,
+  server: VaultServer = vaultServer(),
+): ComponentSpec {
+  return {
+    name: server.component,
+    version: server.pin.version,
+    file: binaryPath(server.pin, server.binary, env),
+    args: vaultArgs(port),
+    env: vaultEnv(baseEnv(run), token, server.name),
+    port,
+    what: `${server.label} sys/health`,
+    timeoutMs: VAULT_READY_TIMEOUT_MS,
+    probe: async (signal) => {
+      const r = await httpCall(`http://127.0.0.1:${port}/v1/sys/health`, { signal });
+      return { done: r.status === 200, seen: `${r.status} ${r.body.slice(0, 120)}` };
+    },
+  };
+}
+
+export function countUnsealKeys(logFile: string): number {
+  try {
+    return [...readFileSync(logFile, 'utf8').matchAll(/Unseal Key:\s*\S+/g)].length;
+  } catch {
+    return 0;
+  }
+}
+
+/** The newest "Unseal Key: <base64>" line of the Vault server's log (dev mode prints one at every start). */
+export function readUnsealKey(logFile: string): string | undefined {
+  try {
+    const text = readFileSync(logFile, 'utf8');
+    const all = [...text.matchAll(/Unseal Key:\s*(\S+)/g)];
+    return all.at(-1)?.[1];
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Wait for the key line of this start (the `before`+1-th) and keep it. A start without its key is a failed start:
+ * the lab could not unseal Vault after a `sealVault`.
+ */
+export async function captureUnsealKey(
+  run: RunDir,
+  before: number,
+  signal: AbortSignal,
+  server: VaultServer = vaultServer(),
+): Promise<void> {
+  const log = run.logFile(server.component);
+  try {
+    await waitFor(
+      async () =>
+        countUnsealKeys(log) > before
+          ? { done: true as const, value: undefined }
+          : { done: false as const, seen: 'no unseal key line yet' },
+      { what: `${server.label}'s unseal key in its log`, timeoutMs: 10_000, intervalMs: 25, signal },
+    );
+  } catch (e) {
+    if (signal.aborted) throw e;
+    throw new ComponentStartError(server.component, 'answered sys/health but printed no unseal key', {
+      logFile: log,
+    });
+  }
+  const key = readUnsealKey(log);
+  if (!key)
+    throw new ComponentStartError(server.component, 'its unseal key line could not be read', {
+      logFile: log,
+    });
+  secrets.add(key);
+  run.writePrivate('vault-unseal-key', key + '\n');
+}
