@@ -7,7 +7,7 @@ import type { LabEvent } from '../report/events.ts';
 import { chooseAutoProvider, detectMachine } from './detect.ts';
 import type { LabProvider, ProviderName, StartedLab } from './lab-provider.ts';
 import { listRunDirs, RunDir } from './run-dir.ts';
-import { isStale } from './local/stale.ts';
+import { deadComponents, isStale } from './local/stale.ts';
 import { LocalLab, StartedLocalLab, ephemeralLabName } from './local/local-lab.ts';
 import {
   checkVaultServerForProvider,
@@ -121,6 +121,13 @@ export async function acquireLab(o: {
   if (running && (o.provider === 'auto' || o.provider === running.record.provider)) {
     const runs = recordedVaultServer(running.record);
     if (o.vaultServer === undefined || runs === o.vaultServer) {
+      const dead = deadComponents(running.record);
+      if (dead.length)
+        throw new LabError(
+          'E_LAB_BROKEN',
+          `the running lab '${running.record.name}' is broken: ${dead.join(', ')} ${dead.length === 1 ? 'is' : 'are'} not running`,
+          { exitCode: 1, hint: `stop it with 'vault-eso-lab down --name ${running.record.name}'` },
+        );
       const reason = `using the running ${running.record.provider} lab '${running.record.name}' (left running afterwards)`;
       o.emit({ kind: 'lab.info', message: reason });
       return { lab: attachLab(running.dir, running.record, o.env), ephemeral: false, reason };

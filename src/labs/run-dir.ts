@@ -33,7 +33,8 @@ export interface LabRecord {
   id: string;
   name: string;
   provider: ProviderName;
-  state: 'starting' | 'running' | 'stopping';
+  /** `stopped`: stopped with --keep; the directory is left for reading and never reaped. */
+  state: 'starting' | 'running' | 'stopping' | 'stopped';
   /** The process that owns the lab: the harness for an ephemeral lab or while `up` runs; null once `up` hands off. */
   ownerPid: number | null;
   createdAt: string;
@@ -95,6 +96,24 @@ export class RunDir {
 
   remove(): void {
     rmSync(this.path, { recursive: true, force: true });
+  }
+
+  /**
+   * Keep a stopped lab's directory under a name of its own (`<name>-kept-<time>`), so the lab's name is free for
+   * the next `up` and nothing reaps it. Returns the new path.
+   */
+  keepAs(record: LabRecord): string {
+    const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+    const path = `${this.path}-kept-${stamp}`;
+    renameSync(this.path, path);
+    const kept = RunDir.open(path);
+    kept.writeRecord({
+      ...record,
+      state: 'stopped',
+      ownerPid: null,
+      components: record.components.map((c) => ({ ...c, pid: undefined })),
+    });
+    return path;
   }
 }
 

@@ -16,7 +16,7 @@ import {
   vaultServer,
 } from '../../labs/vault-server.ts';
 import { listRunDirs } from '../../labs/run-dir.ts';
-import { reapStaleLabs } from '../../labs/local/stale.ts';
+import { deadComponents, liveComponents, reapStaleLabs } from '../../labs/local/stale.ts';
 import type { StartedLab } from '../../labs/lab-provider.ts';
 import { labProgress } from '../../report/lab-progress.ts';
 import { boolOption, stringOption, type Command, type OptionSpec } from '../command.ts';
@@ -110,6 +110,13 @@ export const upCommand: Command = {
           `lab '${name}' is already running with ${runs ? vaultServer(runs).label : 'its own Vault'}, not ${vaultServer(server).label}`,
           { hint: "stop it first ('vault-eso-lab down'), or start another with --name", exitCode: 1 },
         );
+      const dead = deadComponents(running.record);
+      if (dead.length)
+        throw new LabError(
+          'E_LAB_BROKEN',
+          `lab '${name}' is broken: ${dead.join(', ')} ${dead.length === 1 ? 'is' : 'are'} not running`,
+          { exitCode: 1, hint: `stop it with 'vault-eso-lab down --name ${name}', then start it again` },
+        );
       const lab = attachLab(running.dir, running.record, env);
       out.info(`lab '${name}' is already running`);
       printLab(lab, Boolean(values.json), out);
@@ -184,8 +191,10 @@ export const downCommand: Command = {
   async run({ values, out, env }) {
     const reaped = await reapStaleLabs(env, (m) => out.info(m));
     const name = stringOption(values, 'name') ?? DEFAULT_LAB;
+    // Directories kept by `down --keep` are not labs any more: nothing to stop, and --all leaves them.
     const targets = listRunDirs(env).filter(
-      (l) => l.record && (boolOption(values, 'all') || l.record.name === name),
+      (l) =>
+        l.record && l.record.state !== 'stopped' && (boolOption(values, 'all') || l.record.name === name),
     );
     if (targets.length === 0) {
       out.info(
@@ -196,8 +205,9 @@ export const downCommand: Command = {
     for (const t of targets) {
       const lab = attachLab(t.dir, t.record!, env);
       await lab.stop({ keep: boolOption(values, 'keep') });
+      const kept = (lab as { keptAt?: string }).keptAt ?? t.dir.path;
       out.info(
-        `stopped lab '${t.record!.name}' (${t.record!.provider})${boolOption(values, 'keep') ? `; run directory kept at ${t.dir.path}` : ''}`,
+        `stopped lab '${t.record!.name}' (${t.record!.provider})${boolOption(values, 'keep') ? `; run directory kept at ${kept}` : ''}`,
       );
     }
     return ExitCode.passed;
@@ -212,7 +222,17 @@ export const statusCommand: Command = {
   async run({ values, out, env, signal }) {
     const running = findRunningLab(env, stringOption(values, 'name'));
     if (!running) {
-      if (values.json) out.result(JSON.stringify({ running: false }));
+      // No lab to use — but processes of a lab whose harness is gone may still hold ports: say so.
+      const leftovers = listRunDirs(env)
+        .filter((l) => l.record && l.record.state !== 'stopped')
+        .map((l) => ({ id: l.record!.id, owner: l.record!.ownerPid, live: liveComponents(l.record!) }))
+        .filter((l) => l.live.length > 0);
+      if (values.json) out.result(JSON.stringify({ running: false, leftovers }, null, 2));
+      else if (leftovers.length)
+        for (const l of leftovers)
+          out.result(
+            `no lab is usable, but lab '${l.id}'${l.owner ? ` (its harness, pid ${l.owner}, is gone or still starting it)` : ''} still runs: ${l.live.join(', ')} — 'vault-eso-lab down --all' stops it`,
+          );
       else out.result("no lab is running (start one with 'vault-eso-lab up')");
       return ExitCode.failed;
     }

@@ -97,7 +97,14 @@ export async function launch(
       { cause: e },
     );
   }
-  if (exited) throw new ComponentStartError(spec.name, exited, { logFile, logTail: readTail(logFile) });
+  if (exited) {
+    // Say why, from the component's own log ("bind: address already in use"), not just that it exited.
+    const cause = lastErrorLine(logFile);
+    throw new ComponentStartError(spec.name, cause ? `${exited}: ${cause}` : exited, {
+      logFile,
+      logTail: readTail(logFile),
+    });
+  }
   const durationMs = performance.now() - t0;
   emit({ kind: 'lab.component.ready', component: spec.name, durationMs, pid: d.pid, port: spec.port });
   return { pid: d.pid, durationMs };
@@ -110,6 +117,23 @@ export async function stopComponent(record: LabRecord, name: string, graceMs = 5
   const exe = processExecutable(c.pid);
   if (c.exe && exe && exe !== c.exe) return;
   await stopProcessGroup(c.pid, graceMs);
+}
+
+/** The newest line of a log that reads like an error (redacted, shortened), for one-line error messages. */
+export function lastErrorLine(file: string): string | undefined {
+  try {
+    const lines = readFileSync(file, 'utf8').split('\n');
+    for (let i = lines.length - 1; i >= 0; i--) {
+      const l = lines[i]!;
+      if (!/\b(error|fatal|panic|failed)\b/i.test(l)) continue;
+      // JSON logs (etcd, ESO): the error field says it best.
+      const m = /"error":"((?:[^"\\]|\\.)*)"/.exec(l) ?? /\berror="?([^"]+)"?/.exec(l);
+      return secrets.redact((m?.[1] ?? l).trim()).slice(0, 300);
+    }
+  } catch {
+    /* no log */
+  }
+  return undefined;
 }
 
 /** The last lines of a log, preceded by earlier error lines that the tail would miss. Redacted. */

@@ -14,6 +14,19 @@ export async function stopRecordedComponents(record: LabRecord): Promise<void> {
   }
 }
 
+/** Components of a recorded lab that no longer run (a lab with any of them is broken). */
+export function deadComponents(record: LabRecord): string[] {
+  if (record.provider !== 'local') return [];
+  return record.components.filter((c) => !runs(c)).map((c) => `${c.name}${c.pid ? ` (pid ${c.pid})` : ''}`);
+}
+
+/** Components of a recorded lab that still run. */
+export function liveComponents(record: LabRecord): string[] {
+  return record.components
+    .filter(runs)
+    .map((c) => `${c.name} (pid ${c.pid}${c.port ? `, 127.0.0.1:${c.port}` : ''})`);
+}
+
 /** A recorded component still runs its recorded executable. */
 function runs(c: LabRecord['components'][number]): boolean {
   if (c.pid === undefined || !isAlive(c.pid)) return false;
@@ -27,6 +40,8 @@ function runs(c: LabRecord['components'][number]): boolean {
  */
 export function isStale(record: LabRecord | undefined): boolean {
   if (!record) return true;
+  // Kept on purpose (`down --keep`): logs for a person to read, never reaped.
+  if (record.state === 'stopped') return false;
   if (record.ownerPid !== null) return !isAlive(record.ownerPid);
   if (record.provider !== 'local' || record.components.length === 0) return false;
   return !record.components.some(runs);

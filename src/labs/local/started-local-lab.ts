@@ -33,6 +33,8 @@ export class StartedLocalLab extends RecordedLab {
   readonly provider = 'local' as const;
   readonly faults: LabFaults;
   private readonly server: VaultServer;
+  /** Where the run directory was kept by `stop({ keep: true })`. */
+  keptAt: string | undefined;
 
   constructor(
     run: RunDir,
@@ -116,6 +118,7 @@ export class StartedLocalLab extends RecordedLab {
       await cleanupNodeLeftovers(this.run.path);
       if (!keep) this.run.remove();
     }
+    if (keep) this.keptAt = this.run.keepAs(this.run.readRecord() ?? this.record);
     this.owned?.emit({ kind: 'lab.stopped', labId: this.id });
   }
 
