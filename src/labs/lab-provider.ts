@@ -107,6 +107,8 @@ export interface StartOptions {
   keep?: boolean;
   /** The local lab's Vault server (default openbao); see vault-server.ts. */
   vaultServer?: VaultServerName;
+  /** Encrypt Secrets at rest in etcd (local lab: an EncryptionConfiguration with a random aescbc key). */
+  encryptSecrets?: boolean;
   /** A node (kubelet, runtime) for pods: `auto` (default) where the machine can run one, `on` or fail, `off`. */
   node?: 'auto' | 'on' | 'off';
 }

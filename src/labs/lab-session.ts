@@ -117,6 +117,7 @@ export async function acquireLab(o: {
   vaultServer?: VaultServerName;
 }): Promise<AcquiredLab> {
   if (o.provider !== 'auto') checkVaultServerForProvider(o.provider, o.vaultServer);
+  const encryptSecrets = o.flags?.['encrypt-secrets'] === true;
   const running = findRunningLab(o.env);
   if (running && (o.provider === 'auto' || o.provider === running.record.provider)) {
     const runs = recordedVaultServer(running.record);
@@ -127,6 +128,11 @@ export async function acquireLab(o: {
           'E_LAB_BROKEN',
           `the running lab '${running.record.name}' is broken: ${dead.join(', ')} ${dead.length === 1 ? 'is' : 'are'} not running`,
           { exitCode: 1, hint: `stop it with 'vault-eso-lab down --name ${running.record.name}'` },
+        );
+      if (encryptSecrets && running.record.extra?.encryptSecrets === undefined)
+        throw new UsageError(
+          `--encrypt-secrets: the running lab '${running.record.name}' stores Secrets in etcd unencrypted`,
+          { hint: "stop it ('vault-eso-lab down') or start it with 'vault-eso-lab up --encrypt-secrets'" },
         );
       const reason = `using the running ${running.record.provider} lab '${running.record.name}' (left running afterwards)`;
       o.emit({ kind: 'lab.info', message: reason });
@@ -149,6 +155,7 @@ export async function acquireLab(o: {
     provider = o.provider;
     why = `provider ${provider} (as asked)`;
   }
+  checkEncryptSecrets(provider, encryptSecrets);
   const p = await providerFor(provider, { env: o.env, flags: o.flags ?? {} });
   o.emit({ kind: 'lab.info', message: `${why}; starting an ephemeral lab (stopped afterwards)` });
   const lab = await p.start({
@@ -158,9 +165,18 @@ export async function acquireLab(o: {
     name: ephemeralLabName(),
     keep: o.keep,
     vaultServer: o.vaultServer,
+    ...(encryptSecrets ? { encryptSecrets } : {}),
     node: nodeChoice(o.flags),
   });
   return { lab, ephemeral: true, reason: `${why}; started an ephemeral lab, stopped afterwards` };
+}
+
+/** `--encrypt-secrets` configures the local lab's API server; other providers' clusters are not ours to change. */
+export function checkEncryptSecrets(provider: ProviderName, encryptSecrets: boolean): void {
+  if (encryptSecrets && provider !== 'local')
+    throw new UsageError(`--encrypt-secrets is an option of the local lab (not of --provider ${provider})`, {
+      hint: 'on kind or your own cluster, encryption at rest is configured on its API server',
+    });
 }
 
 /** End a command's use of a lab: an ephemeral lab is stopped, or with `keep` handed over and left running. */

@@ -5,7 +5,7 @@
  * blocks, so they cannot drift apart.
  */
 import type { KubeClients } from '../kube/client.ts';
-import type { LabConnection } from '../labs/lab-provider.ts';
+import type { LabConnection, ProviderName } from '../labs/lab-provider.ts';
 import type { RunResult } from '../process/command.ts';
 
 export type CodeLang = 'sh' | 'yaml' | 'hcl';
@@ -84,15 +84,20 @@ export interface GeneratedValue {
 /** Everything the step source needs to know about this run. */
 export interface TutorialContext {
   connection: LabConnection;
-  /** Working directory of the run (mode 0700): CA file, value files, rendered manifests; commands run in it. */
+  /** The lab the walkthrough runs on (its run directory holds the work directory). */
+  lab: { id: string; provider: ProviderName; runDir: string };
+  /**
+   * Working directory of the run (mode 0700, inside the lab's run directory, so that it goes with the lab even
+   * when the walkthrough is killed): CA file, value files, the tutorial's files; commands run in it.
+   */
   workDir: string;
-  /** The ExternalSecret's refreshInterval for the demo (the tutorial's is 1h). */
-  refreshInterval: string;
+  /** How the lab stores Secrets at rest: an encryption provider (`aescbc`), or undefined for plain. */
+  secretsEncryption?: string;
   values: {
+    /** The rotated password. */
     password1: GeneratedValue;
-    apiKey: GeneratedValue;
-    password2: GeneratedValue;
-    password3: GeneratedValue;
+    /** Another application's password, the path my-app-sa must not read. */
+    otherApp: GeneratedValue;
   };
 }
 

@@ -6,7 +6,10 @@
  */
 
 export type ContinuationProblem =
-  'comment-after-backslash' | 'space-after-backslash' | 'comment-line-in-continuation';
+  | 'comment-after-backslash'
+  | 'hash-after-escaped-blank'
+  | 'space-after-backslash'
+  | 'comment-line-in-continuation';
 
 export interface ContinuationIssue {
   /** 1-based line number. */
@@ -17,7 +20,9 @@ export interface ContinuationIssue {
 
 const explanations: Record<ContinuationProblem, string> = {
   'comment-after-backslash':
-    'a `# comment` after the trailing backslash: the backslash escapes a space, the comment swallows the line end, and the command stops here',
+    'a `# comment` after the trailing backslash: the backslash escapes the space after it (an argument of one blank), the `#` then starts a comment that swallows the line end, and the command stops here',
+  'hash-after-escaped-blank':
+    'a `#` right after `\\ `: the backslash escapes the blank, and a `#` inside a word starts no comment — ` #` and every word of the would-be comment become arguments, and the command stops at the line end',
   'space-after-backslash':
     'whitespace after the trailing backslash: the backslash escapes the space, not the newline, and the command stops here',
   'comment-line-in-continuation':
@@ -35,7 +40,7 @@ function scanLine(
 ): {
   endQuote: '"' | "'" | undefined;
   continues: boolean;
-  problem?: 'comment-after-backslash' | 'space-after-backslash';
+  problem?: 'comment-after-backslash' | 'hash-after-escaped-blank' | 'space-after-backslash';
 } {
   let q = inQuote;
   for (let i = 0; i < line.length; i++) {
@@ -47,6 +52,8 @@ function scanLine(
     if (c === '\\') {
       if (i === line.length - 1) return { endQuote: q, continues: true };
       const rest = line.slice(i + 1);
+      if (q === undefined && /^[ \t]#/.test(rest))
+        return { endQuote: q, continues: false, problem: 'hash-after-escaped-blank' };
       if (q === undefined && /^[ \t]+#/.test(rest))
         return { endQuote: q, continues: false, problem: 'comment-after-backslash' };
       if (q === undefined && /^[ \t]+$/.test(rest))
@@ -93,4 +100,21 @@ export function fixContinuations(script: string): string {
     out.push(line.replace(/\\[ \t]+(#.*)?$/, '\\'));
   });
   return out.join('\n');
+}
+
+/**
+ * The smallest fix that keeps the author's comments: each `# comment` that broke a continuation moves onto a line
+ * of its own above the command, so the backslash is the last character of its line. Only those lines change.
+ */
+export function moveCommentsAbove(script: string): string {
+  const issues = new Map(findContinuationIssues(script).map((i) => [i.line, i]));
+  const comments: string[] = [];
+  const body = script.split('\n').map((line, idx) => {
+    const problem = issues.get(idx + 1)?.problem;
+    if (problem !== 'comment-after-backslash' && problem !== 'hash-after-escaped-blank') return line;
+    const m = /\\[ \t]+(#.*?)\s*$/.exec(line);
+    if (m?.[1]) comments.push(m[1]);
+    return line.replace(/\\[ \t]+#.*$/, '\\');
+  });
+  return [...comments, ...body].join('\n');
 }

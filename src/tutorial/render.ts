@@ -89,6 +89,7 @@ export function markdownNormalizer(ctx: TutorialContext, runDir?: string): (text
     for (const [from, to] of pairs) out = out.split(from).join(to);
     return out
       .replace(/\b\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?Z\b/g, '<timestamp>')
+      .replace(/\b(?:\d{1,3}\.){3}\d{1,3}:53\b/g, '<nameserver>:53')
       .replace(/\b\d+\.\d\d s\b/g, 'N.NN s');
   };
 }

@@ -1,42 +1,55 @@
 /**
- * Everything one walkthrough needs on a lab: a private work directory (0700) with the API server's CA, the
- * generated values (0600 files) and the rendered manifests; the lab's `vault`, `kubectl` and `sh` resolved on the
- * lab's PATH; an environment with exactly the lab's KUBECONFIG, VAULT_ADDR and VAULT_TOKEN (no VAULT_* or BAO_*
- * of the user's leaks in); Kubernetes clients for API checks and the Secret watch.
+ * Everything one walkthrough needs on a lab: a private work directory (0700) inside the lab's run directory —
+ * so that a killed walkthrough's files (the generated passwords among them) go with the lab and are never left
+ * in /tmp — holding the API server's CA, the generated values (0600 files) and the tutorial's files byte for byte;
+ * the lab's `vault`, `kubectl` and `sh` resolved on the lab's PATH; an environment with exactly the lab's
+ * KUBECONFIG, VAULT_ADDR and VAULT_TOKEN (no VAULT_* or BAO_* of the user's leaks in); Kubernetes clients for API
+ * checks and the Secret watch.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { PrerequisiteError } from '../errors.ts';
 import { createKubeClients } from '../kube/client.ts';
-import type { SecretWatcher } from '../kube/secret-watcher.ts';
-import type { LabConnection } from '../labs/lab-provider.ts';
+import type { LabConnection, StartedLab } from '../labs/lab-provider.ts';
+import { secretsEncryption } from '../labs/local/etcd-access.ts';
 import { runCommand, which } from '../process/command.ts';
 import { secrets } from '../report/redact.ts';
+import { files, names, stopWatcher } from './actions.ts';
 import type { CliInvocation, TutorialContext, TutorialRuntime } from './model.ts';
-import { BROKEN_CONFIG_FILE, CA_FILE, brokenAuthConfig, manifests, names } from './steps.ts';
+import { labSecretStore } from './steps-kubernetes.ts';
+import { AUTH_CONFIG, EXTERNAL_SECRET_YAML, ROLE_WRITE, SECRET_STORE_YAML } from './tutorial-text.ts';
 import { createValue } from './values.ts';
 
-/** The demo's refreshInterval (the tutorial's is 1h; the walkthrough says so where it matters). */
-export const DEMO_REFRESH_INTERVAL = '10s';
+/** Work directories are `<run dir>/tutorial-XXXXXX`. */
+export const WORK_DIR_PREFIX = 'tutorial-';
+
+export type TutorialLab = Pick<StartedLab, 'id' | 'provider' | 'runDir' | 'connection'>;
 
 export function createContext(
-  connection: LabConnection,
+  lab: TutorialLab,
   o: { seed?: string; workDir?: string } = {},
 ): TutorialContext {
-  const workDir = o.workDir ?? mkdtempSync(join(tmpdir(), 'vault-eso-lab-tutorial-'));
+  const workDir = o.workDir ?? mkdtempSync(join(lab.runDir, WORK_DIR_PREFIX));
+  chmodSync(workDir, 0o700);
   const values = {
     password1: createValue('password-1', workDir, o.seed),
-    apiKey: createValue('api_key-1', workDir, o.seed),
-    password2: createValue('password-2', workDir, o.seed),
-    password3: createValue('password-3', workDir, o.seed),
+    otherApp: createValue('other-app-password', workDir, o.seed),
   };
-  const ctx: TutorialContext = { connection, workDir, refreshInterval: DEMO_REFRESH_INTERVAL, values };
-  if (connection.vault.kubernetesCaPem)
-    writeFileSync(join(workDir, CA_FILE), connection.vault.kubernetesCaPem, { mode: 0o600 });
-  for (const [file, text] of Object.entries(manifests(ctx)))
-    writeFileSync(join(workDir, file), text, { mode: 0o600 });
-  writeFileSync(join(workDir, BROKEN_CONFIG_FILE), brokenAuthConfig(ctx), { mode: 0o600 });
+  const encryption = lab.provider === 'local' ? secretsEncryption(lab) : undefined;
+  const ctx: TutorialContext = {
+    connection: lab.connection,
+    lab: { id: lab.id, provider: lab.provider, runDir: lab.runDir },
+    workDir,
+    values,
+    ...(encryption ? { secretsEncryption: encryption } : {}),
+  };
+  const write = (file: string, text: string) => writeFileSync(join(workDir, file), text, { mode: 0o600 });
+  if (lab.connection.vault.kubernetesCaPem) write(files.ca, lab.connection.vault.kubernetesCaPem);
+  write(files.authConfig, AUTH_CONFIG + '\n');
+  write(files.role, ROLE_WRITE + '\n');
+  write(files.secretStore, SECRET_STORE_YAML + '\n');
+  write(files.labSecretStore, labSecretStore(ctx) + '\n');
+  write(files.externalSecret, EXTERNAL_SECRET_YAML + '\n');
   return ctx;
 }
 
@@ -58,13 +71,14 @@ export interface TutorialSession {
   close(): Promise<void>;
 }
 
-export function openSession(
-  connection: LabConnection,
+export async function openSession(
+  lab: TutorialLab,
   o: { env: NodeJS.ProcessEnv; signal: AbortSignal; seed?: string },
-): TutorialSession {
+): Promise<TutorialSession> {
+  const connection = lab.connection;
   secrets.add(connection.vault.token);
-  // The tutorial's username is a literal, not a secret: keep it readable (and names that contain it intact).
-  secrets.addLiteral(names.username);
+  // The tutorial's literal value is public text, not a secret: keep it readable wherever it appears.
+  secrets.addLiteral(names.placeholder);
   const env = labEnvironment(connection, o.env);
   const bins: Record<CliInvocation['file'], string> = { vault: '', kubectl: '', sh: '' };
   for (const name of Object.keys(bins) as CliInvocation['file'][]) {
@@ -82,8 +96,8 @@ export function openSession(
       );
     bins[name] = found;
   }
-  const ctx = createContext(connection, o.seed ? { seed: o.seed } : {});
   const kube = createKubeClients(connection.kubeconfigPath, connection.context);
+  const ctx = createContext(lab, o.seed ? { seed: o.seed } : {});
   const state = new Map<string, unknown>();
   const rt: TutorialRuntime = {
     ctx,
@@ -110,8 +124,7 @@ export function openSession(
     ctx,
     rt,
     async close() {
-      const w = state.get('watcher') as SecretWatcher | undefined;
-      await w?.stop();
+      await stopWatcher(state);
       rmSync(ctx.workDir, { recursive: true, force: true });
     },
   };

@@ -11,7 +11,7 @@ import { paint } from '../cli/output.ts';
 import type { Block, TutorialRuntime, TutorialStep, Undo } from './model.ts';
 import type { Prompter } from './prompt.ts';
 import { stepHeader, terminalBlock, terminalOutput } from './render.ts';
-import { commandOutput } from './steps.ts';
+import { commandOutput } from './actions.ts';
 import type { CleanupRecord, RunEnd, StepRecord, Transcript } from './transcript.ts';
 
 export interface WalkthroughOptions {

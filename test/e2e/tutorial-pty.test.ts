@@ -39,13 +39,13 @@ describe.skipIf(!hasScript)('tutorial on a terminal', () => {
         check();
       });
     child.stdout?.on('data', (d: Buffer) => (output += d.toString('utf8')));
-    let at = await waitFor('Step 1/9: Create the secret in Vault — Enter to run', 0);
+    let at = await waitFor(': Create the secret in Vault — Enter to run', 0);
     prompts.push('1');
     child.stdin?.write('\r');
-    at = await waitFor('Step 2/9: Write the read policy — Enter to run', at);
+    at = await waitFor(': Write the read policy — Enter to run', at);
     prompts.push('2');
     child.stdin?.write('\r');
-    await waitFor('Step 3/9: Enable and configure Kubernetes auth — Enter to run', at);
+    await waitFor(': Enable and configure Kubernetes auth — Enter to run', at);
     prompts.push('3');
     child.stdin?.write('q');
     const r = await child;
@@ -60,7 +60,8 @@ describe.skipIf(!hasScript)('tutorial on a terminal', () => {
 
   it('stops on q, cleans up what it created (last first) and exits 0', () => {
     expect(exitCode, output).toBe(0);
-    expect(output).toContain('Stopped after 2 of 9 steps, as asked.');
+    expect(output).toMatch(/Step 1\/\d+: Create the secret in Vault/);
+    expect(output).toMatch(/Stopped after 2 of \d+ steps, as asked\./);
     const policy = output.indexOf('$ vault policy delete my-app-read');
     const kv = output.indexOf('$ vault kv metadata delete secret/my-app/config');
     expect(policy).toBeGreaterThan(0);

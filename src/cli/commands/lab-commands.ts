@@ -3,6 +3,7 @@ import { ExitCode, LabError, UsageError } from '../../errors.ts';
 import {
   DEFAULT_LAB,
   attachLab,
+  checkEncryptSecrets,
   findRunningLab,
   nodeChoice,
   parseProvider,
@@ -65,6 +66,15 @@ export const kindExistingOptions: Record<string, OptionSpec> = {
   'no-node': { type: 'boolean', description: 'local provider: start no node (no pods)' },
 };
 
+/** Options for how a lab is started, shared by up, scenario and tutorial. */
+export const labStartOptions: Record<string, OptionSpec> = {
+  'encrypt-secrets': {
+    type: 'boolean',
+    description:
+      'local provider: encrypt Secrets at rest in etcd (an EncryptionConfiguration with a random aescbc key)',
+  },
+};
+
 function whereThingsAre(lab: StartedLab): string[] {
   const c = lab.connection;
   return [
@@ -90,6 +100,7 @@ export const upCommand: Command = {
     ...vaultServerOption,
     ...nameOption,
     ...kindExistingOptions,
+    ...labStartOptions,
     keep: {
       type: 'boolean',
       description: 'kind provider: if up fails or is interrupted, leave the half-made cluster for inspection',
@@ -142,6 +153,8 @@ export const upCommand: Command = {
       for (const l of await plan.plan({ env, name, signal })) out.result(l);
       return ExitCode.passed;
     }
+    const encryptSecrets = boolOption(values, 'encrypt-secrets');
+    checkEncryptSecrets(provider, encryptSecrets);
     const lab = await p.start({
       signal,
       emit: labProgress(out),
@@ -149,6 +162,7 @@ export const upCommand: Command = {
       name,
       keep: boolOption(values, 'keep'),
       vaultServer: server,
+      ...(encryptSecrets ? { encryptSecrets } : {}),
       node: nodeChoice(values as Record<string, string | boolean | undefined>),
     });
     lab.detach();

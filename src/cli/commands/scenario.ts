@@ -29,7 +29,7 @@ import { runScenario } from '../../scenario/runner.ts';
 import { builtinValues } from '../../scenario/template.ts';
 import type { Output } from '../output.ts';
 import { boolOption, stringOption, type Command } from '../command.ts';
-import { kindExistingOptions, vaultServerOption } from './lab-commands.ts';
+import { kindExistingOptions, labStartOptions, vaultServerOption } from './lab-commands.ts';
 
 export const scenariosDir = join(repoRoot, 'scenarios');
 
@@ -96,6 +96,7 @@ export const scenarioCommand: Command = {
     },
     ...kindExistingOptions,
     ...vaultServerOption,
+    ...labStartOptions,
   },
   allowPositionals: true,
   async run(ctx) {

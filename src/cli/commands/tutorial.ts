@@ -20,7 +20,7 @@ import { transcriptJson, type Transcript } from '../../tutorial/transcript.ts';
 import { SEED_ENV } from '../../tutorial/values.ts';
 import { TutorialCleanup, runWalkthrough } from '../../tutorial/walkthrough.ts';
 import { boolOption, stringOption, type Command } from '../command.ts';
-import { kindExistingOptions, vaultServerOption } from './lab-commands.ts';
+import { kindExistingOptions, labStartOptions, vaultServerOption } from './lab-commands.ts';
 
 export const DEFAULT_MARKDOWN = join(repoRoot, 'docs', 'tutorial.md');
 
@@ -29,7 +29,8 @@ export const tutorialCommand: Command = {
   summary: 'walk through the Vault + ESO tutorial on a lab, step by step',
   usage: 'tutorial [--yes] [--markdown [FILE]] [options]',
   details: [
-    "Runs each step of the tutorial for real (the lab's `vault` and `kubectl`), explains it, and shows the output",
+    "Runs the tutorial word for word (every command and YAML block as printed, through the lab's `vault`, `kubectl`",
+    'and `sh`); where the printed text cannot work it shows what happens, then the smallest fix. Output is shown',
     'with secret values masked. On a terminal: Enter runs the next step, q stops and cleans up. Without a running',
     'lab (`vault-eso-lab up`), an ephemeral one is started and stopped at the end.',
     `--markdown writes the walkthrough with this run's outputs to FILE (default docs/tutorial.md).`,
@@ -51,6 +52,7 @@ export const tutorialCommand: Command = {
     },
     ...kindExistingOptions,
     ...vaultServerOption,
+    ...labStartOptions,
   },
   allowPositionals: true,
   async run({ values, positionals, out, env, signal, cwd }) {
@@ -102,11 +104,11 @@ export const tutorialCommand: Command = {
       );
     }
     let transcript: Transcript | undefined;
-    let session: ReturnType<typeof openSession> | undefined;
+    let session: Awaited<ReturnType<typeof openSession>> | undefined;
     const cleanup = new TutorialCleanup(print, out);
     try {
       const seed = env[SEED_ENV];
-      session = openSession(lab.connection, { env, signal, ...(seed ? { seed } : {}) });
+      session = await openSession(lab, { env, signal, ...(seed ? { seed } : {}) });
       const { ctx, rt } = session;
       transcript = await runWalkthrough({
         intro: introBlocks(ctx),

@@ -24,6 +24,8 @@ export interface LabFiles {
   kubeletClientKey: string;
   apiserverCertDir: string;
   kcmCertDir: string;
+  /** EncryptionConfiguration for Secrets at rest (`--encrypt-secrets`); absent: stored as they are. */
+  encryptionConfig?: string;
 }
 
 export interface LabPorts {
@@ -106,6 +108,7 @@ export function apiserverArgs(f: LabFiles, p: LabPorts): string[] {
     '--service-cluster-ip-range=10.96.0.0/24',
     '--profiling=false',
     '--enable-priority-and-fairness=false',
+    ...(f.encryptionConfig ? [`--encryption-provider-config=${f.encryptionConfig}`] : []),
     '--v=0',
   ];
 }

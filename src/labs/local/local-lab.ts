@@ -24,6 +24,7 @@ import { reapStaleLabs, stopRecordedComponents } from './stale.ts';
 import type { LabFiles, LabPorts } from './component-specs.ts';
 import { apiserverSpec, esoSpec, etcdSpec, kcmSpec, READY_TIMEOUT_MS } from './control-plane.ts';
 import { kubeconfigYaml } from './kubeconfig.ts';
+import { ENCRYPTION_PROVIDER, writeEncryptionConfig } from './encryption-at-rest.ts';
 import { launch, stopComponent, type ComponentSpec } from './launch.ts';
 import { captureUnsealKey, countUnsealKeys, vaultSpec } from './openbao.ts';
 import { vaultServer, type VaultServer } from '../vault-server.ts';
@@ -177,6 +178,11 @@ export class LocalLab implements LabProvider {
       for (const t of [adminToken, kcmToken, schedulerToken, vaultToken]) secrets.add(t);
       mkdirSync(run.file('home'), { mode: 0o700 });
       const files = writeLabFiles(run, pki, { adminToken, kcmToken, schedulerToken });
+      if (options.encryptSecrets) {
+        files.encryptionConfig = writeEncryptionConfig(run);
+        record.extra = { ...record.extra, encryptSecrets: ENCRYPTION_PROVIDER };
+        run.writeRecord(record);
+      }
       const [etcdClient, etcdPeer, apiserver, kcm, vault, esoHealth, kubelet, scheduler] =
         reservation.ports as [number, number, number, number, number, number, number, number];
       const ports: LabPorts = { etcdClient, etcdPeer, apiserver, kcm, vault, esoHealth };
@@ -209,6 +215,8 @@ export class LocalLab implements LabProvider {
       vaultReady.catch(() => failFast.abort());
 
       const apiReady = (async () => {
+        // etcd binds its peer port too: free it with the client port (else "bind: address already in use").
+        await reservation.release(ports.etcdPeer);
         await start(etcdSpec(run, env, files, ports, pki));
         await start(apiserverSpec(run, env, files, ports, pki));
       })();

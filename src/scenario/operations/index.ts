@@ -3,6 +3,7 @@ import type { OperationHandler } from '../operation.ts';
 import type { ScenarioRuntime } from '../runtime.ts';
 import { applyOperation, deleteOperation } from './apply.ts';
 import { assertConditionOperation } from './assert-condition.ts';
+import { assertEtcdOperation } from './assert-etcd.ts';
 import { assertSecretOperation } from './assert-secret.ts';
 import {
   restartEsoOperation,
@@ -33,6 +34,7 @@ export const operations: OperationHandler<ScenarioRuntime, any>[] = [
   deleteOperation,
   assertSecretOperation,
   assertConditionOperation,
+  assertEtcdOperation,
   expectUnchangedOperation,
   assertSecretAbsentOperation,
   forceSyncOperation,

@@ -14,7 +14,7 @@ describe('docs/scenarios.md', () => {
     const { expected } = await checkScenarioDocs();
     for (const name of ['initial-sync', 'rotate', 'vault-sealed', 'vault-down', 'consumers'])
       expect(expected).toContain(`## ${name}\n`);
-    expect(expected).toContain('kind only (skipped elsewhere)');
+    expect(expected).toContain('- runs on: local only (skipped elsewhere, with the reason)'); // secrets-at-rest
     expect(expected).toContain('**Expect:**');
   });
 });

@@ -24,9 +24,11 @@ export function fakeConnection(): LabConnection {
   };
 }
 
+/** A context on a fake local lab whose run directory is a fresh temporary directory. */
 export function fakeContext(): TutorialContext {
-  return createContext(fakeConnection(), {
-    seed: 'unit-test-seed',
-    workDir: mkdtempSync(join(tmpdir(), 'vel-tutorial-unit-')),
-  });
+  const runDir = mkdtempSync(join(tmpdir(), 'vel-tutorial-unit-'));
+  return createContext(
+    { id: 'r1', provider: 'local', runDir, connection: fakeConnection() },
+    { seed: 'unit-test-seed' },
+  );
 }

@@ -1,3 +1,5 @@
+import { readFileSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Block } from '../../../src/tutorial/model.ts';
 import {
@@ -11,6 +13,7 @@ import {
 } from '../../../src/tutorial/render.ts';
 import { declaredUndos, introBlocks, tutorialSteps } from '../../../src/tutorial/steps.ts';
 import type { Transcript } from '../../../src/tutorial/transcript.ts';
+import { EXTERNAL_SECRET_YAML, SECRET_STORE_YAML } from '../../../src/tutorial/tutorial-text.ts';
 import { fakeContext } from './fake-context.ts';
 
 const plain = { color: false };
@@ -60,23 +63,25 @@ describe('steps', () => {
       'policy',
       'auth',
       'role',
-      'namespace',
       'secretstore',
       'externalsecret',
-      'secret-synced',
+      'claims',
+      'stolen-token',
       'rotate',
     ]);
   });
 
-  it('never show a generated value, only its hash; the executed argv reads it from a file', () => {
-    const first = steps[0]!.blocks.find((b) => b.kind === 'action');
-    expect(first?.kind === 'action' && first.display?.text).toBe(
-      `vault kv put secret/my-app/config username=my-app-user password=<generated, sha256:${ctx.values.password1.hash}> api_key=<generated, sha256:${ctx.values.apiKey.hash}>`,
+  it('never show a generated value, only its hash; commands read values from 0600 files', () => {
+    const rotate = steps.find((s) => s.id === 'rotate')!;
+    const put = rotate.blocks.find((b) => b.kind === 'action' && b.display);
+    expect(put?.kind === 'action' && put.display?.text).toBe(
+      'vault kv patch secret/my-app/config password=@password-1',
     );
     const everything = JSON.stringify(
       steps.map((s) => s.blocks.map((b) => (b.kind === 'action' ? [b.display, b.caption, b.undo] : b))),
     );
     for (const v of Object.values(ctx.values)) expect(everything).not.toContain(v.value);
+    expect(everything).toContain(`sha256:${ctx.values.password1.hash}`);
   });
 
   it('declare undos in creation order (clean-up runs them in reverse)', () => {
@@ -85,18 +90,37 @@ describe('steps', () => {
       'vault policy delete my-app-read',
       'vault auth disable kubernetes',
       'vault delete auth/kubernetes/role/my-app-role',
-      'kubectl delete clusterrolebinding my-app-sa-tokenreview',
       'kubectl delete namespace my-app --timeout=90s',
       'kubectl delete secretstore vault-backend -n my-app',
+      'kubectl delete clusterrolebinding my-app-sa-tokenreview',
       'kubectl delete externalsecret my-app-secrets -n my-app',
+      'vault kv metadata delete secret/other-app/config',
     ]);
   });
 
-  it('use the demo refreshInterval in the ExternalSecret and say the tutorial has 1h', () => {
+  it('apply the tutorial\'s ExternalSecret as printed: refreshInterval "1h"', () => {
     const es = steps.find((s) => s.id === 'externalsecret')!;
     const yaml = es.blocks.find((b) => b.kind === 'code');
-    expect(yaml?.kind === 'code' && yaml.text).toContain('refreshInterval: 10s');
-    expect(JSON.stringify(es.blocks)).toContain('refreshInterval: 1h');
+    expect(yaml?.kind === 'code' && yaml.text).toContain('refreshInterval: "1h"');
+    expect(readFileSync(join(ctx.workDir, 'external-secret.yaml'), 'utf8')).toBe(EXTERNAL_SECRET_YAML + '\n');
+  });
+
+  it('on the local lab, change only the server: line of the SecretStore', () => {
+    const lab = readFileSync(join(ctx.workDir, 'secret-store.lab.yaml'), 'utf8').split('\n');
+    const orig = (SECRET_STORE_YAML + '\n').split('\n');
+    const differ = orig.flatMap((l, i) => (l === lab[i] ? [] : [[l, lab[i]]]));
+    expect(differ).toEqual([
+      [
+        '      server: "http://hashicorp-vault.hashicorp-vault.svc.cluster.local:8200"',
+        '      server: "http://127.0.0.1:38200"',
+      ],
+    ]);
+  });
+
+  it('keep the work directory inside the lab run directory, 0700', () => {
+    expect(dirname(ctx.workDir)).toBe(ctx.lab.runDir);
+    expect(statSync(ctx.workDir).mode & 0o777).toBe(0o700);
+    expect(statSync(ctx.values.password1.file).mode & 0o777).toBe(0o600);
   });
 });
 
@@ -111,7 +135,8 @@ describe('markdown', () => {
       `${ctx.workDir}/ca.crt /state/labs/x/kubeconfig`,
       'created_time       2026-11-27T21:36:58Z and 2026-11-27T21:36:58.123456Z',
       'followed 9.08 s after',
-      `<redacted sha256:${ctx.values.password2.hash}> sha256:${ctx.values.apiKey.hash} sha256:b3bd8a19`,
+      'lookup x on 10.255.255.53:53: dial udp 10.255.255.53:53',
+      `<redacted sha256:${ctx.values.password1.hash}> sha256:${ctx.values.otherApp.hash} sha256:b3bd8a19`,
     ].join('\n');
     expect(normalize(text)).toBe(
       [
@@ -119,7 +144,8 @@ describe('markdown', () => {
         '<workdir>/ca.crt <run-dir>/kubeconfig',
         'created_time       <timestamp> and <timestamp>',
         'followed N.NN s after',
-        '<redacted sha256:{password-2}> sha256:{api_key-1} sha256:b3bd8a19',
+        'lookup x on <nameserver>:53: dial udp <nameserver>:53',
+        '<redacted sha256:{password-1}> sha256:{other-app-password} sha256:b3bd8a19',
       ].join('\n'),
     );
   });
@@ -132,13 +158,13 @@ describe('markdown', () => {
     const md = renderMarkdown(t, { normalize, provider: 'local' });
     expect(md).toMatch(/^# The Vault \+ External Secrets Operator tutorial/);
     expect(md).toContain('## 1. Create the secret in Vault');
-    expect(md).toContain('## 9. Rotate in Vault and watch the Secret follow');
+    expect(md).toContain('## 9. Rotate in Vault; force the sync');
     expect(md).toContain('```text\nSuccess! <timestamp>\n```');
     expect(md).toContain('> **Pitfall:** A backslash continues a line');
     expect(md).toContain('`secret-store.yaml`:\n\n```yaml\n');
     const cleanup = md.slice(md.indexOf('## Clean up'));
     expect(cleanup.indexOf('kubectl delete externalsecret')).toBeLessThan(
-      cleanup.indexOf('vault kv metadata delete'),
+      cleanup.indexOf('vault kv metadata delete secret/my-app'),
     );
     for (const v of Object.values(ctx.values)) expect(md).not.toContain(v.value);
     expect(md).not.toContain(ctx.workDir);

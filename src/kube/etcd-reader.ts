@@ -1,0 +1,160 @@
+/**
+ * Reads a key straight from etcd — not through the API server — to see what a Secret looks like at rest.
+ * Uses etcd's gRPC-gateway JSON API (`POST /v3/kv/range`, keys and values base64) over node:http or node:https,
+ * so it works with plain HTTP on loopback and with client-certificate TLS (CA, client cert and key as PEM).
+ */
+import { request as httpRequest } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import { LabError, abortError } from '../errors.ts';
+
+export interface EtcdEndpoint {
+  /** `http://127.0.0.1:PORT` or `https://127.0.0.1:PORT`. */
+  url: string;
+  /** PEM of the CA that signed etcd's serving certificate (https). */
+  caPem?: string;
+  /** Client certificate and key (PEM) when etcd requires client-certificate authentication. */
+  certPem?: string;
+  keyPem?: string;
+}
+
+export interface EtcdKeyValue {
+  key: string;
+  /** The raw stored bytes. */
+  value: Buffer;
+  modRevision: number;
+  version: number;
+}
+
+interface RangeResponse {
+  kvs?: { key?: string; value?: string; mod_revision?: string; version?: string }[];
+  error?: string;
+  message?: string;
+}
+
+/** The value of one key, or undefined when etcd has no such key. */
+export async function readEtcdKey(
+  ep: EtcdEndpoint,
+  key: string,
+  o: { signal?: AbortSignal; timeoutMs?: number } = {},
+): Promise<EtcdKeyValue | undefined> {
+  const body = JSON.stringify({ key: Buffer.from(key).toString('base64') });
+  const res = await post(ep, '/v3/kv/range', body, o);
+  if (res.status !== 200)
+    throw new LabError('E_ETCD', `etcd ${ep.url} answered ${res.status} to a range read of ${key}`, {
+      hint: res.body.slice(0, 200),
+    });
+  let parsed: RangeResponse;
+  try {
+    parsed = JSON.parse(res.body) as RangeResponse;
+  } catch (e) {
+    throw new LabError('E_ETCD', `etcd ${ep.url}: not JSON in answer to a range read`, { cause: e });
+  }
+  const kv = parsed.kvs?.[0];
+  if (!kv?.value) return undefined;
+  return {
+    key,
+    value: Buffer.from(kv.value, 'base64'),
+    modRevision: Number(kv.mod_revision ?? 0),
+    version: Number(kv.version ?? 0),
+  };
+}
+
+/** Where the API server keeps a Secret in etcd (default `--etcd-prefix=/registry`). */
+export function secretKey(namespace: string, name: string, prefix = '/registry'): string {
+  return `${prefix}/secrets/${namespace}/${name}`;
+}
+
+export type AtRestFormat = 'protobuf' | 'json' | 'encrypted' | 'unknown';
+
+export interface AtRest {
+  format: AtRestFormat;
+  /** For `encrypted`: the provider and key name from the envelope (`k8s:enc:aescbc:v1:key1:` → aescbc, key1). */
+  provider?: string;
+  keyName?: string;
+  /** The first bytes of the value, printable characters only (no value bytes beyond the envelope header). */
+  header: string;
+  /** Byte offset of `needle` in the stored value, when it is there in plain form. */
+  offset?: number;
+}
+
+/** What the stored bytes are, and whether `needle` (a secret value) appears in them as it is. */
+export function describeAtRest(value: Buffer, needle: string): AtRest {
+  const idx = needle.length ? value.indexOf(Buffer.from(needle, 'utf8')) : -1;
+  const found = idx >= 0 ? { offset: idx } : {};
+  const enc = /^k8s:enc:([a-z0-9]+):v1:([^:]+):/.exec(value.subarray(0, 64).toString('latin1'));
+  if (enc) return { format: 'encrypted', provider: enc[1], keyName: enc[2], header: enc[0], ...found };
+  if (value.subarray(0, 4).equals(Buffer.from('k8s\0', 'latin1')))
+    return { format: 'protobuf', header: 'k8s\\0 (protobuf)', ...found };
+  if (value[0] === 0x7b) return { format: 'json', header: '{ (JSON)', ...found };
+  return { format: 'unknown', header: '', ...found };
+}
+
+export type AtRestExpectation = 'plain' | 'encrypted';
+
+/** Whether what was read matches the expectation; undefined when it does, else what is wrong. */
+export function atRestMismatch(expected: AtRestExpectation, seen: AtRest): string | undefined {
+  if (expected === 'plain') {
+    if (seen.format === 'encrypted')
+      return `expected the value in plain form, but the entry is encrypted (${seen.header})`;
+    if (seen.offset === undefined)
+      return `expected the value in plain form, but it is not in the stored bytes`;
+    return undefined;
+  }
+  if (seen.format !== 'encrypted')
+    return `expected an encryption envelope, but the entry is stored as ${seen.header || 'unknown bytes'}${seen.offset === undefined ? '' : `, the value in it as it is at byte ${seen.offset}`}`;
+  if (seen.offset !== undefined)
+    return `the entry is an envelope, yet the value is in it as it is at byte ${seen.offset}`;
+  return undefined;
+}
+
+export function describeSeen(seen: AtRest, valueHash: string): string {
+  const where =
+    seen.offset === undefined
+      ? `the value (sha256:${valueHash}) is not in the stored bytes`
+      : `the value (sha256:${valueHash}) is in the stored bytes as it is, at byte ${seen.offset}`;
+  return `stored as ${seen.format === 'encrypted' ? `an ${seen.provider} envelope (${seen.header})` : seen.header}; ${where}`;
+}
+
+function post(
+  ep: EtcdEndpoint,
+  path: string,
+  body: string,
+  o: { signal?: AbortSignal; timeoutMs?: number },
+): Promise<{ status: number; body: string }> {
+  const u = new URL(path, ep.url);
+  const tls = u.protocol === 'https:';
+  const req = tls ? httpsRequest : httpRequest;
+  const timeoutMs = o.timeoutMs ?? 5000;
+  if (o.signal?.aborted) return Promise.reject(abortError(o.signal));
+  return new Promise((resolve, reject) => {
+    const r = req(
+      u,
+      {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        ...(tls ? { ca: ep.caPem, cert: ep.certPem, key: ep.keyPem, rejectUnauthorized: true } : {}),
+        timeout: timeoutMs,
+        signal: o.signal,
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () =>
+          resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }),
+        );
+        res.on('error', reject);
+      },
+    );
+    r.on('timeout', () =>
+      r.destroy(new LabError('E_ETCD', `no answer from etcd ${u.host} within ${timeoutMs} ms`)),
+    );
+    r.on('error', (e) =>
+      reject(
+        o.signal?.aborted
+          ? abortError(o.signal)
+          : new LabError('E_ETCD', `cannot read from etcd ${ep.url}: ${e.message}`, { cause: e }),
+      ),
+    );
+    r.end(body);
+  });
+}
