@@ -10,11 +10,11 @@ import {
   ComponentStartError,
   AssertionFailedError,
 } from '../errors.ts';
-import { commandHelp, parseCommandArgs, type Command } from './command.ts';
+import { commandHelp, parseCommandArgs } from './command.ts';
 import { createOutput, paint, type Output } from './output.ts';
-import { commands } from './commands/index.ts';
+import { commands, type CommandEntry } from './commands/index.ts';
 
-export function mainHelp(list: readonly Command[] = commands): string {
+export function mainHelp(list: readonly Pick<CommandEntry, 'name' | 'summary'>[] = commands): string {
   const width = Math.max(...list.map((c) => c.name.length));
   return [
     'vault-eso-lab — prove that Vault secrets synced by the External Secrets Operator follow rotations.',
@@ -53,8 +53,8 @@ export async function main(argv: readonly string[], options: MainOptions = {}): 
     out.result(pkg.version);
     return ExitCode.passed;
   }
-  const cmd = commands.find((c) => c.name === name);
-  if (!cmd) {
+  const entry = commands.find((c) => c.name === name);
+  if (!entry) {
     out.info(`vault-eso-lab: unknown command '${name}'`);
     out.info('');
     out.info(mainHelp());
@@ -81,6 +81,7 @@ export async function main(argv: readonly string[], options: MainOptions = {}): 
     process.on('SIGTERM', onSignal);
   }
   try {
+    const cmd = await entry.load();
     const { values, positionals } = parseCommandArgs(cmd, rest);
     if (values.help === true) {
       out.result(commandHelp(cmd));

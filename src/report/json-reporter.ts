@@ -16,6 +16,8 @@ export function scenarioJson(s: ScenarioReport, versions: Record<string, string>
     passed: s.passed,
     ...(s.skipped === undefined ? {} : { skipped: s.skipped }),
     ...(s.interrupted ? { interrupted: true } : {}),
+    ...(s.notRun ? { notRun: true } : {}),
+    ...(s.exclusive === undefined ? {} : { exclusive: s.exclusive }),
     startedAt: s.startedAt,
     durationMs: s.durationMs,
     steps: s.steps,
@@ -23,6 +25,7 @@ export function scenarioJson(s: ScenarioReport, versions: Record<string, string>
     cleanupErrors: s.cleanupErrors,
     ...(s.keptCleanups ? { keptCleanups: s.keptCleanups } : {}),
     rotations: s.rotations,
+    ...(s.timeline ? { timeline: s.timeline } : {}),
     versions,
   };
 }

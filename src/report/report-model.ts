@@ -63,6 +63,27 @@ export interface ScenarioReport {
   /** Cleanups left in place because of `--keep`. */
   keptCleanups?: string[];
   rotations: RotationReport[];
+  /** Never started: the run was interrupted before its turn (reported with `skipped` saying so). */
+  notRun?: boolean;
+  /** Ran alone in a parallel run, and why (faults, `exclusive: true`, fixed names). */
+  exclusive?: string | true;
+  /** What happened when, oldest first (set by the orchestrator). */
+  timeline?: TimelineEntry[];
+}
+
+/**
+ * One timed thing that happened during a scenario, for the HTML timeline: a step, an operation (a span), a fault,
+ * a Vault write, a Secret watch event, a refresh window (a span from Vault's acknowledgement). Kinds are open:
+ * readers draw unknown ones generically. Facts hold key names and short hashes, never values.
+ */
+export interface TimelineEntry {
+  /** ISO time. */
+  at: string;
+  /** End of a span (operations, refresh windows). */
+  endAt?: string;
+  kind: string;
+  label: string;
+  facts?: Record<string, string | number | boolean>;
 }
 
 /** One invocation: a single scenario or `scenario all`. */

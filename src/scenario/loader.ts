@@ -224,6 +224,7 @@ export function parseScenario(
     description: data.description,
     ...(data.expect === undefined ? {} : { expect: data.expect }),
     ...(data.requires === undefined ? {} : { requires: data.requires as (ProviderName | 'node')[] }),
+    ...(data.exclusive === undefined ? {} : { exclusive: data.exclusive }),
     vars: data.vars ?? {},
     timeouts: (data.timeouts ?? {}) as Timeouts,
     steps,

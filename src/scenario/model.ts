@@ -35,6 +35,8 @@ export interface Scenario {
   description: string;
   expect?: string;
   requires?: (ProviderName | 'node')[];
+  /** `exclusive: true`: run alone in `scenario all --parallel N` (it touches state other scenarios share). */
+  exclusive?: boolean;
   /** Declared vars with their default values (may reference built-ins). */
   vars: Record<string, string>;
   timeouts: Timeouts;

@@ -14,13 +14,7 @@ import {
   formatMs,
 } from '../errors.ts';
 import type { Emit, OperationPhase, RunEvent } from '../report/events.ts';
-import {
-  buildRunReport,
-  type OperationReport,
-  type RunReport,
-  type ScenarioReport,
-  type StepReport,
-} from '../report/report-model.ts';
+import type { OperationReport, ScenarioReport, StepReport } from '../report/report-model.ts';
 import { zodToInputIssues } from './issues.ts';
 import type { OperationSpec, Scenario, StepSpec } from './model.ts';
 import { formatPath } from './source-map.ts';
@@ -258,45 +252,6 @@ export async function runScenario<R>(
 
   await runCleanups(cleanups, report, emit, options, grace, now);
   return finish();
-}
-
-/** Run scenarios one after another on the same lab; after an interruption the rest are reported as not run. */
-export async function runScenarios<R>(
-  scenarios: readonly Scenario[],
-  options: RunScenarioOptions<R> & { versions?: Record<string, string> },
-): Promise<RunReport> {
-  const now = options.now ?? Date.now;
-  const started = now();
-  const startedAt = new Date().toISOString();
-  const reports: ScenarioReport[] = [];
-  for (const scenario of scenarios) {
-    if (reports.some((r) => r.interrupted) || options.signal.aborted) {
-      reports.push({
-        scenario: scenario.name,
-        description: scenario.description,
-        file: scenario.file,
-        provider: options.provider,
-        passed: true,
-        skipped: 'not run: the run was interrupted',
-        startedAt: new Date().toISOString(),
-        durationMs: 0,
-        steps: [],
-        cleanups: [],
-        cleanupErrors: [],
-        rotations: [],
-      });
-      continue;
-    }
-    reports.push(await runScenario(scenario, options));
-  }
-  const run = buildRunReport(reports, {
-    provider: options.provider,
-    ...(options.versions ? { versions: options.versions } : {}),
-    startedAt,
-    durationMs: now() - started,
-  });
-  if (options.signal.aborted) run.interrupted = true;
-  return run;
 }
 
 async function runCleanups<R>(

@@ -8,6 +8,8 @@ import { createKubeClients, type KubeClients } from '../kube/client.ts';
 import { SecretWatcher, kubeSecretWatchDeps, type SecretWatcherDeps } from '../kube/secret-watcher.ts';
 import { VaultClient, stripMount } from '../vault/client.ts';
 import { secrets } from '../report/redact.ts';
+import type { TimelineEntry } from '../report/report-model.ts';
+import { secretTimelineEntry, type RuntimeSource } from './orchestrator.ts';
 import { ConsumerStreams } from '../kube/consumer-stream.ts';
 
 /** One acknowledged write to a KV v2 path. */
@@ -160,4 +162,29 @@ export function createRuntime(
     },
   };
   return runtime;
+}
+
+/** Runtimes for the orchestrator: one per scenario, closed after it; its Secret watch events and Vault writes
+ * go to the scenario's timeline (key names and short hashes only). */
+export function runtimeSource(lab: StartedLab, signal: AbortSignal): RuntimeSource<ScenarioRuntime> {
+  return {
+    open: () => createRuntime(lab, signal),
+    close: (runtime) => runtime.close(),
+    timeline: runtimeTimeline,
+  };
+}
+
+export function runtimeTimeline(runtime: ScenarioRuntime): TimelineEntry[] {
+  const entries: TimelineEntry[] = [];
+  for (const w of runtime.watchers.values())
+    for (const e of w.history) entries.push(secretTimelineEntry(w.namespace, w.name, e));
+  for (const [path, state] of runtime.vaultState.entries())
+    for (const w of state.writes)
+      entries.push({
+        at: new Date(w.ackAt).toISOString(),
+        kind: 'vault.write',
+        label: `Vault ${runtime.vaultState.kvMount}/${path} v${w.version} (${w.keys.join(',')})`,
+        facts: { path, version: w.version, keys: w.keys.join(',') },
+      });
+  return entries;
 }

@@ -114,6 +114,10 @@ export function scenarioSchema<O extends z.ZodType>(operationItem: O) {
         description:
           'Providers this scenario can run on (any of them) and capabilities the lab must have (`node`: pods run); otherwise it is reported as skipped, with the reason',
       }),
+    exclusive: z.boolean().optional().meta({
+      description:
+        'Run alone, never next to another scenario (`scenario all --parallel N`): it touches shared state. Scenarios with faults (sealVault, stopVault, restartEso, …) always do',
+    }),
     vars: z
       .record(
         z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { error: 'var names are letters, digits and _' }),

@@ -1,6 +1,8 @@
 /**
- * The scenario library on ONE real local lab: `vault-eso-lab scenario all` once, with JSON and JUnit reports.
- * Every scenario passes, except `consumers`, which needs a kubelet and is reported as skipped with the reason.
+ * The scenario library on ONE real local lab: `vault-eso-lab scenario all --parallel 1` (one after another) and
+ * `--parallel 4`, each with JSON and JUnit reports (and HTML for the parallel run, opened in a real browser).
+ * Every scenario passes (`consumers` needs a node: where the lab has none it is reported as skipped with the reason); the
+ * parallel run gives the same pass/fail set and report entries, and an exclusive scenario overlaps no other.
  *
  * The lab is started with `vault-eso-lab up` and the scenarios attach to it — so the fault steps (stopVault,
  * startVault, restartEso) are proven to work from a process other than the one that started the lab.
@@ -9,6 +11,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { chromiumPath, checkReportInBrowser } from '../helpers/browser.ts';
+import { repoRoot } from '../../src/paths.ts';
 import { cli, type CliResult } from './cli.ts';
 import { isolatedEnv, processesMentioning } from './helpers.ts';
 
@@ -17,6 +21,8 @@ const out = mkdtempSync(join(tmpdir(), 'vel-e2e-library-'));
 
 interface OperationJson {
   operation: string;
+  name: string;
+  phase: string;
   passed: boolean;
   facts?: Record<string, string | number | boolean>;
 }
@@ -24,7 +30,11 @@ interface ScenarioJson {
   scenario: string;
   passed: boolean;
   skipped?: string;
+  exclusive?: string;
+  startedAt: string;
   durationMs: number;
+  cleanups: unknown[];
+  timeline?: { at: string; endAt?: string; kind: string }[];
   steps: { name: string; passed: boolean; operations: OperationJson[] }[];
   cleanupErrors: unknown[];
   rotations: { latencyMs?: number; windowMs: number; withinWindow?: boolean }[];
@@ -42,6 +52,10 @@ const LIBRARY = readdirSync(join(import.meta.dirname, '../../scenarios'))
 
 let r: CliResult;
 let report: RunJson;
+let par: CliResult;
+let parReport: RunJson;
+let serialWallS = 0;
+let parallelWallS = 0;
 const byName = (name: string): ScenarioJson => {
   const s = report.scenarios.find((x) => x.scenario === name);
   if (!s) throw new Error(`no report for scenario ${name}`);
@@ -56,17 +70,45 @@ const facts = (name: string, operation: string): Record<string, string | number 
 beforeAll(async () => {
   const up = await cli(['up', '--provider', 'local'], env);
   if (up.exitCode !== 0) throw new Error(`up failed: ${up.stderr}`);
-  const t0 = Date.now();
+  let t0 = Date.now();
   r = await cli(
-    ['scenario', 'all', '--report-json', join(out, 'all.json'), '--report-junit', join(out, 'all.xml')],
+    [
+      'scenario',
+      'all',
+      '--parallel',
+      '1',
+      '--report-json',
+      join(out, 'all.json'),
+      '--report-junit',
+      join(out, 'all.xml'),
+    ],
     env,
     9 * 60_000,
   );
-  process.stderr.write(
-    `[library] scenario all: exit ${r.exitCode} in ${Math.round((Date.now() - t0) / 1000)} s\n`,
-  );
+  serialWallS = Math.round((Date.now() - t0) / 1000);
+  process.stderr.write(`[library] scenario all --parallel 1: exit ${r.exitCode} in ${serialWallS} s\n`);
   report = JSON.parse(readFileSync(join(out, 'all.json'), 'utf8')) as RunJson;
-}, 10 * 60_000);
+  t0 = Date.now();
+  par = await cli(
+    [
+      'scenario',
+      'all',
+      '--parallel',
+      '4',
+      '--report-json',
+      join(out, 'par.json'),
+      '--report-junit',
+      join(out, 'par.xml'),
+      '--report-html',
+      join(out, 'par.html'),
+    ],
+    env,
+    9 * 60_000,
+  );
+  parallelWallS = Math.round((Date.now() - t0) / 1000);
+  process.stderr.write(`[library] scenario all --parallel 4: exit ${par.exitCode} in ${parallelWallS} s\n`);
+  parReport = JSON.parse(readFileSync(join(out, 'par.json'), 'utf8')) as RunJson;
+}, 19 * 60_000);
 
 afterAll(async () => {
   await cli(['down'], env);
@@ -82,8 +124,10 @@ describe('scenario all on the local lab', () => {
     expect(report.scenarios.map((s) => s.scenario).sort()).toEqual(LIBRARY);
   });
 
-  it('skips consumers with the reason, runs everything else', () => {
-    expect(byName('consumers').skipped).toMatch(/requires kind; this lab is local/);
+  it('runs everything (consumers only where the lab has a node; skipped with the reason elsewhere)', () => {
+    const consumers = byName('consumers');
+    if (consumers.skipped !== undefined) expect(consumers.skipped).toMatch(/node/);
+    else expect(consumers.passed).toBe(true);
     for (const s of report.scenarios.filter((x) => x.scenario !== 'consumers')) {
       expect(s.skipped, s.scenario).toBeUndefined();
       expect(s.cleanupErrors, s.scenario).toEqual([]);
@@ -120,6 +164,94 @@ describe('scenario all on the local lab', () => {
     const xml = readFileSync(join(out, 'all.xml'), 'utf8');
     expect(xml.match(/<testcase /g)).toHaveLength(LIBRARY.length);
     expect(xml).not.toContain('<failure');
-    expect(xml).toMatch(/<testcase [^>]*name="consumers"[^>]*>\s*<skipped/);
   });
+});
+
+/** What must be the same in a serial and a parallel run (names differ by the per-scenario suffix; times differ). */
+function entries(run: RunJson) {
+  return run.scenarios.map((s) => ({
+    scenario: s.scenario,
+    passed: s.passed,
+    skipped: s.skipped,
+    exclusive: s.exclusive,
+    steps: s.steps.map((st) => ({
+      name: st.name,
+      passed: st.passed,
+      operations: st.operations.map((o) => `${o.phase}:${o.name}:${o.passed}`),
+    })),
+    cleanups: s.cleanups.length,
+    cleanupErrors: s.cleanupErrors.length,
+    rotations: s.rotations.map((x) => x.withinWindow),
+  }));
+}
+
+describe('scenario all --parallel 4 on the same lab', () => {
+  it('gives the same pass/fail set and report entries as --parallel 1', () => {
+    expect(par.exitCode, par.stderr.slice(-6000)).toBe(0);
+    expect(entries(parReport)).toEqual(entries(report));
+    const xml = (f: string) =>
+      readFileSync(join(out, f), 'utf8')
+        .replace(/ (time|timestamp)="[^"]*"/g, '')
+        .match(/<testcase [^>]*>(\s*<skipped[^>]*>)?/g);
+    expect(xml('par.xml')).toEqual(xml('all.xml'));
+    process.stderr.write(`[library] wall: serial ${serialWallS} s, parallel ${parallelWallS} s\n`);
+  });
+
+  it('runs an exclusive scenario alone: its time span overlaps no other scenario (from the JSON report)', () => {
+    const span = (s: ScenarioJson) => {
+      const times = [Date.parse(s.startedAt), Date.parse(s.startedAt) + s.durationMs];
+      for (const e of s.timeline ?? []) times.push(Date.parse(e.at), Date.parse(e.endAt ?? e.at));
+      return { start: Math.min(...times), end: Math.max(...times) };
+    };
+    const alone = parReport.scenarios.filter((s) => s.exclusive && s.skipped === undefined);
+    expect(alone.map((s) => s.scenario)).toEqual(expect.arrayContaining(['vault-sealed', 'vault-down']));
+    for (const a of alone)
+      for (const o of parReport.scenarios.filter((x) => x !== a && x.skipped === undefined)) {
+        const [x, y] = [span(a), span(o)];
+        expect(x.start < y.end && y.start < x.end, `${a.scenario} overlaps ${o.scenario}`).toBe(false);
+      }
+    // And the others really ran side by side.
+    const shared = parReport.scenarios.filter((s) => !s.exclusive && s.skipped === undefined).map(span);
+    expect(shared.some((a, i) => shared.some((b, j) => i !== j && a.start < b.end && b.start < a.end))).toBe(
+      true,
+    );
+  });
+
+  it('prints each scenario as one block: no line of one scenario inside another block', () => {
+    const lines = par.stderr.split('\n');
+    const starts = LIBRARY.map((n) => lines.findIndex((l) => l.startsWith(`${n} (`)));
+    const ends = LIBRARY.map((n) =>
+      lines.findIndex((l) => new RegExp(`^${n} (passed|failed|skipped)`).test(l)),
+    );
+    for (const [i, n] of LIBRARY.entries()) {
+      expect(starts[i], n).toBeGreaterThanOrEqual(0);
+      for (const [j, m] of LIBRARY.entries())
+        if (i !== j)
+          expect(starts[j]! > starts[i]! && starts[j]! < ends[i]!, `${m} inside ${n}'s block`).toBe(false);
+    }
+  });
+
+  it.skipIf(!chromiumPath())(
+    'HTML report: loads in chromium with no console error, every scenario timeline in time order (screenshot kept)',
+    async () => {
+      const shot = join(repoRoot, 'reports', 'html-report-library.png');
+      const page = await checkReportInBrowser(join(out, 'par.html'), shot);
+      expect(page.consoleErrors).toEqual([]);
+      expect(page.pageErrors).toEqual([]);
+      expect(page.externalRequests).toEqual([]);
+      expect(page.scenarios.map((s) => s.name)).toEqual(parReport.scenarios.map((s) => s.scenario));
+      for (const s of page.scenarios.filter((x) => x.outcome !== 'skipped')) {
+        const json = parReport.scenarios.find((x) => x.scenario === s.name)!;
+        const times = s.rows.map((row) => Date.parse(row.at));
+        expect(times, s.name).toEqual([...times].sort((a, b) => a - b));
+        // Every timeline entry of the JSON report is a row (plus ESO refresh marks drawn from rotations).
+        expect(s.rows.filter((row) => row.kind !== 'eso.refresh').length, s.name).toBe(json.timeline?.length);
+        expect(
+          s.rows.some((row) => row.kind === 'operation'),
+          s.name,
+        ).toBe(true);
+        expect(s.marks, s.name).toBeGreaterThan(0);
+      }
+    },
+  );
 });

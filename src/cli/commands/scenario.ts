@@ -1,10 +1,10 @@
 /**
  * `scenario NAME|FILE|all`, `scenario --list`, `scenario validate FILE...`: load and validate first (bad input
  * exits 2 before anything is created), then get a lab (a running one, or an ephemeral one stopped afterwards),
- * run the scenarios one after another, each with a fresh runtime, and report.
+ * run the scenarios through the one orchestrator (`--parallel N`, each with a fresh runtime), and report.
  */
-import { labCapabilities } from '../../scenario/requirements.ts';
 import { existsSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import { ExitCode, InvalidInputError, UsageError } from '../../errors.ts';
 import { acquireLab, parseProvider, releaseLab } from '../../labs/lab-session.ts';
@@ -12,20 +12,16 @@ import { parseVaultServer } from '../../labs/vault-server.ts';
 import { repoRoot } from '../../paths.ts';
 import { labProgress } from '../../report/lab-progress.ts';
 import { combineReporters, createReporters } from '../../report/reporter.ts';
-import {
-  buildRunReport,
-  exitCodeFor,
-  type RunReport,
-  type ScenarioReport,
-} from '../../report/report-model.ts';
+import { exitCodeFor, type RunReport } from '../../report/report-model.ts';
+import { ScenarioBlocks } from '../../report/scenario-blocks.ts';
 import { jsonReport } from '../../report/json-reporter.ts';
 import { secrets } from '../../report/redact.ts';
 import { findScenarioFiles, listScenarios, loadScenarios } from '../../scenario/loader.ts';
 import { checkManifests } from '../../scenario/manifest-check.ts';
-import type { Scenario } from '../../scenario/model.ts';
 import { operations } from '../../scenario/operations/index.ts';
-import { createRuntime } from '../../scenario/runtime.ts';
-import { runScenario } from '../../scenario/runner.ts';
+import { effectiveParallel, runScenarios } from '../../scenario/orchestrator.ts';
+import { labCapabilities } from '../../scenario/requirements.ts';
+import { runtimeSource } from '../../scenario/runtime.ts';
 import { builtinValues } from '../../scenario/template.ts';
 import type { Output } from '../output.ts';
 import { boolOption, stringOption, type Command } from '../command.ts';
@@ -88,6 +84,16 @@ export const scenarioCommand: Command = {
       description: 'write a JUnit XML report to this file (mode 0600)',
       valueName: 'file',
     },
+    'report-html': {
+      type: 'string',
+      description: 'write a self-contained HTML report with a timeline per scenario (mode 0600)',
+      valueName: 'file',
+    },
+    parallel: {
+      type: 'string',
+      description: `scenarios at a time on the lab (default ${defaultParallel()} here; 1 = one after another)`,
+      valueName: 'n',
+    },
     var: {
       type: 'string',
       multiple: true,
@@ -121,16 +127,20 @@ export const scenarioCommand: Command = {
     const server = parseVaultServer(stringOption(values, 'vault-server'));
     const keep = boolOption(values, 'keep');
 
+    const parallel = effectiveParallel(scenarios, parseParallel(stringOption(values, 'parallel')));
+
     const reporters = combineReporters(
       createReporters({
         out,
         json: absolutize(stringOption(values, 'report-json'), cwd),
         junit: absolutize(stringOption(values, 'report-junit'), cwd),
+        html: absolutize(stringOption(values, 'report-html'), cwd),
         summary: !values.json,
+        // In a parallel run the console lines come in per-scenario blocks (below), not from the live stream.
+        console: parallel === 1 ? 'live' : 'summary',
       }),
     );
-    const started = Date.now();
-    const startedAt = new Date().toISOString();
+    const blocks = parallel > 1 ? new ScenarioBlocks(out, secrets, scenarios.length) : undefined;
     const acquired = await acquireLab({
       provider,
       env,
@@ -141,22 +151,24 @@ export const scenarioCommand: Command = {
       vaultServer: server,
     });
     const { lab } = acquired;
-    const reports: ScenarioReport[] = [];
     let run: RunReport;
     try {
-      const vars = builtinValues(lab.connection);
-      for (const scenario of scenarios) {
-        reports.push(await runOne(scenario, { lab, vars, overrides, emit: reporters.emit, signal, keep }));
-        if (signal.aborted) break;
-      }
-      run = buildRunReport(reports, {
+      run = await runScenarios(scenarios, {
+        handlers: operations,
+        runtime: runtimeSource(lab, signal),
         provider: lab.provider,
+        capabilities: labCapabilities(lab.connection),
         versions: lab.versions,
-        startedAt,
-        durationMs: Date.now() - started,
+        vars: builtinValues(lab.connection),
+        overrides,
+        emit: reporters.emit,
+        ...(blocks ? { sink: (s, p) => blocks.sink(s, p) } : {}),
+        signal,
+        keep,
+        parallel,
       });
-      if (signal.aborted) run.interrupted = true;
     } finally {
+      blocks?.end();
       await releaseLab(acquired, { keep, say: out.info });
     }
     await reporters.end(run);
@@ -165,33 +177,20 @@ export const scenarioCommand: Command = {
   },
 };
 
-async function runOne(
-  scenario: Scenario,
-  o: {
-    lab: Parameters<typeof createRuntime>[0];
-    vars: Record<string, string>;
-    overrides: Record<string, string>;
-    emit: Parameters<typeof runScenario>[1]['emit'];
-    signal: AbortSignal;
-    keep: boolean;
-  },
-): Promise<ScenarioReport> {
-  const runtime = createRuntime(o.lab, o.signal);
-  try {
-    return await runScenario(scenario, {
-      handlers: operations,
-      runtime,
-      provider: o.lab.provider,
-      capabilities: labCapabilities(o.lab.connection),
-      vars: o.vars,
-      overrides: o.overrides,
-      emit: o.emit,
-      signal: o.signal,
-      keep: o.keep,
-    });
-  } finally {
-    await runtime.close();
-  }
+/**
+ * `--parallel N`: scenarios at a time. The scenarios mostly wait (refresh windows, holds, namespace deletion), so
+ * the default is twice the cores (capped at 8); see README ("Running the library in parallel").
+ */
+export function defaultParallel(cores = availableParallelism()): number {
+  return Math.max(1, Math.min(8, 2 * cores));
+}
+
+export function parseParallel(v: string | undefined): number {
+  if (v === undefined) return defaultParallel();
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1 || n > 32)
+    throw new UsageError(`--parallel takes a whole number from 1 to 32 (got '${v}')`);
+  return n;
 }
 
 function absolutize(p: string | undefined, cwd: string): string | undefined {

@@ -215,8 +215,6 @@ export class LocalLab implements LabProvider {
       vaultReady.catch(() => failFast.abort());
 
       const apiReady = (async () => {
-        // etcd binds its peer port too: free it with the client port (else "bind: address already in use").
-        await reservation.release(ports.etcdPeer);
         await start(etcdSpec(run, env, files, ports, pki));
         await start(apiserverSpec(run, env, files, ports, pki));
       })();

@@ -3,7 +3,12 @@ import { mkdtempSync, readdirSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { main } from '../../../src/cli/main.ts';
-import { parseVarFlags, resolveScenarioArg } from '../../../src/cli/commands/scenario.ts';
+import {
+  defaultParallel,
+  parseParallel,
+  parseVarFlags,
+  resolveScenarioArg,
+} from '../../../src/cli/commands/scenario.ts';
 import { median } from '../../../src/cli/commands/bench.ts';
 import { capture } from '../../helpers/capture.ts';
 
@@ -98,5 +103,16 @@ describe('scenario command (no lab needed)', () => {
   it('bench median', () => {
     expect(median([3, 1, 2])).toBe(2);
     expect(median([4, 1, 2, 3])).toBe(2.5);
+  });
+
+  it('--parallel: a whole number 1–32; the default is twice the cores, at most 8', () => {
+    expect(parseParallel('1')).toBe(1);
+    expect(parseParallel('4')).toBe(4);
+    expect(() => parseParallel('0')).toThrow(/whole number from 1 to 32/);
+    expect(() => parseParallel('two')).toThrow(/whole number/);
+    expect(defaultParallel(2)).toBe(4);
+    expect(defaultParallel(1)).toBe(2);
+    expect(defaultParallel(16)).toBe(8);
+    expect(parseParallel(undefined)).toBe(defaultParallel());
   });
 });

@@ -11,7 +11,7 @@ import { renderJunit, xmlEscape } from '../../../src/report/junit-reporter.ts';
 import { exitCodeFor, type RunReport } from '../../../src/report/report-model.ts';
 import { parseScenario } from '../../../src/scenario/loader.ts';
 import type { OperationHandler } from '../../../src/scenario/operation.ts';
-import { runScenarios } from '../../../src/scenario/runner.ts';
+import { runScenarios } from '../../../src/scenario/orchestrator.ts';
 import { captureOutput } from './capture-output.ts';
 
 const SECRET = 'hunter2-very-secret';
@@ -73,7 +73,7 @@ beforeAll(async () => {
     ],
     {
       handlers: [check],
-      runtime: undefined,
+      runtime: { open: () => undefined },
       provider: 'local',
       vars: {},
       emit: reporters.emit,

@@ -4,7 +4,7 @@ import { AssertionFailedError } from '../../../src/errors.ts';
 import type { RunEvent } from '../../../src/report/events.ts';
 import { parseScenario } from '../../../src/scenario/loader.ts';
 import type { OperationHandler } from '../../../src/scenario/operation.ts';
-import { runScenario, runScenarios, type RunScenarioOptions } from '../../../src/scenario/runner.ts';
+import { runScenario, type RunScenarioOptions } from '../../../src/scenario/runner.ts';
 import { duration, templated } from '../../../src/scenario/schema.ts';
 import { sleep, waitFor } from '../../../src/time.ts';
 
@@ -433,34 +433,6 @@ describe('runScenario: cleanup', () => {
       scenario: 's',
       reason: 'interrupted by SIGINT',
     });
-  });
-});
-
-describe('runScenarios', () => {
-  it('reports the scenarios after an interruption as not run', async () => {
-    const controller = new AbortController();
-    const { opts } = options({ signal: controller.signal, versions: { openbao: 'v2.4.1' } } as Partial<
-      RunScenarioOptions<World>
-    >);
-    const first = scenario(
-      header.replace('name: s', 'name: first') + 'steps:\n  - try: [{ act: { id: a, hang: true } }]\n',
-    );
-    const second = scenario(
-      header.replace('name: s', 'name: second') + 'steps:\n  - try: [{ act: { id: b } }]\n',
-    );
-    const emit = opts.emit;
-    opts.emit = (e) => {
-      emit(e);
-      if (e.kind === 'operation.start') setTimeout(() => controller.abort(), 10);
-    };
-    const run = await runScenarios([first, second], { ...opts, versions: { openbao: 'v2.4.1' } });
-    expect(run).toMatchObject({
-      passed: false,
-      interrupted: true,
-      provider: 'local',
-      versions: { openbao: 'v2.4.1' },
-    });
-    expect(run.scenarios.map((s) => s.skipped)).toEqual([undefined, 'not run: the run was interrupted']);
   });
 });
 

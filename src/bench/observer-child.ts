@@ -1,0 +1,147 @@
+/**
+ * A harness in a process of its own, so its CPU and memory can be told apart from everything else `bench scale`
+ * runs: it observes N Secrets (`s0`…`s<N-1>` in one namespace) and reports when each first changed.
+ *
+ *   mode `watch`: one list, then one watch on the namespace's Secrets (what assertSecret does, for many objects);
+ *   mode `poll`:  one GET per object per second, Chainsaw/KUTTL-style.
+ *
+ * Protocol (stdout, one JSON object a line): `{"ready":true}` once every Secret's current state is known (the
+ * parent rotates only then); at the end `{"changedAt":{name:ms},"cpuSeconds":…,"rssBytes":…,"requests":…}` with
+ * CPU counted from ready to the end. It ends when all N changed, or `--settle-ms` after the first change, or at
+ * `--timeout-ms`. Values never leave this process: it compares the Secrets' base64 data with what it saw first.
+ */
+import { Watch, type V1Secret } from '@kubernetes/client-node';
+import { createKubeClients } from '../kube/client.ts';
+
+interface Args {
+  mode: 'watch' | 'poll';
+  kubeconfig: string;
+  context?: string;
+  namespace: string;
+  count: number;
+  settleMs: number;
+  timeoutMs: number;
+}
+
+function parse(argv: string[]): Args {
+  const get = (k: string) => {
+    const i = argv.indexOf(`--${k}`);
+    return i >= 0 ? argv[i + 1] : undefined;
+  };
+  const mode = get('mode');
+  if (mode !== 'watch' && mode !== 'poll') throw new Error('--mode watch|poll');
+  const context = get('context');
+  return {
+    mode,
+    kubeconfig: get('kubeconfig') ?? '',
+    ...(context ? { context } : {}),
+    namespace: get('namespace') ?? '',
+    count: Number(get('count')),
+    settleMs: Number(get('settle-ms') ?? 30_000),
+    timeoutMs: Number(get('timeout-ms') ?? 600_000),
+  };
+}
+
+const fingerprint = (s: V1Secret | undefined) => JSON.stringify(s?.data ?? null);
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function main(): Promise<void> {
+  const a = parse(process.argv.slice(2));
+  const kube = createKubeClients(a.kubeconfig, a.context);
+  const names = Array.from({ length: a.count }, (_, i) => `s${i}`);
+  const initial = new Map<string, string>();
+  const changedAt: Record<string, number> = {};
+  let requests = 0;
+  let firstChange = 0;
+  let stopping = false;
+  const started = Date.now();
+  const seen = (name: string, s: V1Secret | undefined, at: number) => {
+    if (!initial.has(name) || changedAt[name] !== undefined) return;
+    if (fingerprint(s) !== initial.get(name)) {
+      changedAt[name] = at;
+      firstChange ||= at;
+    }
+  };
+  const done = () =>
+    Object.keys(changedAt).length >= a.count ||
+    (firstChange > 0 && Date.now() - firstChange > a.settleMs) ||
+    Date.now() - started > a.timeoutMs;
+
+  let cpu0 = process.cpuUsage();
+  let abortWatch: (() => void) | undefined;
+  if (a.mode === 'watch') {
+    const list = await kube.core.listNamespacedSecret({ namespace: a.namespace });
+    requests += 1;
+    for (const s of list.items) if (s.metadata?.name) initial.set(s.metadata.name, fingerprint(s));
+    let rv = list.metadata?.resourceVersion ?? '';
+    const watch = new Watch(kube.kc);
+    const start = async (): Promise<void> => {
+      requests += 1;
+      const req = await watch.watch(
+        `/api/v1/namespaces/${a.namespace}/secrets`,
+        { resourceVersion: rv, allowWatchBookmarks: true },
+        (type, obj: V1Secret) => {
+          const at = Date.now();
+          rv = obj.metadata?.resourceVersion ?? rv;
+          if (type === 'ADDED' || type === 'MODIFIED') seen(obj.metadata?.name ?? '', obj, at);
+        },
+        () => {
+          // A watch ends on its own (server timeout): resume from the last resourceVersion.
+          if (!stopping) void start();
+        },
+      );
+      abortWatch = () => req.abort();
+    };
+    await start();
+  } else {
+    for (const name of names) {
+      const s = await kube.core.readNamespacedSecret({ name, namespace: a.namespace });
+      requests += 1;
+      initial.set(name, fingerprint(s));
+    }
+  }
+  for (const name of names)
+    if (!initial.has(name)) throw new Error(`Secret ${a.namespace}/${name} does not exist`);
+  cpu0 = process.cpuUsage();
+  process.stdout.write(`${JSON.stringify({ ready: true })}\n`);
+
+  if (a.mode === 'poll') {
+    // One GET per object per second, each object on its own phase within the second.
+    await Promise.all(
+      names.map(async (name, i) => {
+        await sleep((i / names.length) * 1000);
+        while (!done() && changedAt[name] === undefined) {
+          const t = Date.now();
+          try {
+            const s = await kube.core.readNamespacedSecret({ name, namespace: a.namespace });
+            seen(name, s, Date.now());
+          } catch {
+            /* keep polling */
+          }
+          requests += 1;
+          await sleep(Math.max(0, 1000 - (Date.now() - t)));
+        }
+      }),
+    );
+  }
+  while (!done()) await sleep(50);
+  stopping = true;
+  abortWatch?.();
+  const cpu = process.cpuUsage(cpu0);
+  process.stdout.write(
+    `${JSON.stringify({
+      changedAt,
+      cpuSeconds: (cpu.user + cpu.system) / 1e6,
+      rssBytes: process.memoryUsage().rss,
+      requests,
+    })}\n`,
+  );
+}
+
+main().then(
+  () => process.exit(0),
+  (e: unknown) => {
+    process.stderr.write(`observer: ${e instanceof Error ? e.message : String(e)}\n`);
+    process.exit(1);
+  },
+);

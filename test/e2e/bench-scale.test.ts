@@ -1,0 +1,96 @@
+/**
+ * `bench scale --count 50 --json` on a real local lab (the quick size for CI; the big sizes are run by hand and
+ * recorded in the README): every figure is there and sane, every ExternalSecret is checked, and the HTML page is
+ * written. No timing goal is asserted here — goals live in the bench output.
+ */
+import { readFileSync, statSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { cli } from './cli.ts';
+import { isolatedEnv, processesMentioning } from './helpers.ts';
+
+const env = isolatedEnv();
+const out = mkdtempSync(join(tmpdir(), 'vel-e2e-bench-scale-'));
+
+describe('bench scale --count 50', () => {
+  it(
+    'reports every figure with sane values',
+    async () => {
+      const html = join(out, 'scale.html');
+      const r = await cli(
+        ['bench', 'scale', '--count', '50', '--json', '--report-html', html],
+        env,
+        12 * 60_000,
+      );
+      expect(r.exitCode, r.stderr.slice(-4000)).toBe(0);
+      const b = JSON.parse(r.stdout) as {
+        benchmark: string;
+        runs: {
+          count: number;
+          windowMs: number;
+          checked: number;
+          withinWindow: number;
+          missed: number;
+          late: number;
+          latencyMs: {
+            p50: number;
+            p95: number;
+            p99: number;
+            max: number;
+            samples: number;
+            sortedMs: number[];
+          };
+          eso: { pid: number; cpuSeconds: number };
+          vault: { requests: number; requestsPerSecond: number };
+          lab: { rssMiB: number };
+          harness: {
+            watch: { cpuSeconds: number; rssMiB: number; requests: number };
+            poller: { cpuSeconds: number; rssMiB: number; requests: number };
+            pollerToWatchCpuRatio: number;
+            watchCpuShareOfEso: number;
+          };
+        }[];
+        esoMetrics: { available: boolean; reason?: string };
+      };
+      expect(b.benchmark).toBe('scale');
+      const [run] = b.runs;
+      expect(run).toBeDefined();
+      expect(run!.count).toBe(50);
+      expect(run!.checked).toBe(50);
+      expect(run!.withinWindow + run!.late + run!.missed).toBe(50);
+      expect(run!.missed).toBe(0);
+      const l = run!.latencyMs;
+      expect(l.samples).toBe(50);
+      expect(l.sortedMs).toHaveLength(50);
+      expect(0).toBeLessThan(l.p50);
+      expect(l.p50).toBeLessThanOrEqual(l.p95);
+      expect(l.p95).toBeLessThanOrEqual(l.p99);
+      expect(l.p99).toBeLessThanOrEqual(l.max);
+      // ESO refreshes every 10 s: no rotation can take much longer than two windows.
+      expect(l.max).toBeLessThan(2 * run!.windowMs);
+      expect(run!.eso.pid).toBeGreaterThan(0);
+      expect(run!.eso.cpuSeconds).toBeGreaterThan(0);
+      // At least the 50 writes and ESO's 50 reads went through Vault.
+      expect(run!.vault.requests).toBeGreaterThanOrEqual(100);
+      expect(run!.vault.requestsPerSecond).toBeGreaterThan(0);
+      expect(run!.lab.rssMiB).toBeGreaterThan(100);
+      const h = run!.harness;
+      expect(h.watch.cpuSeconds).toBeGreaterThan(0);
+      expect(h.watch.rssMiB).toBeGreaterThan(10);
+      // One list and one watch (resumed rarely) against one GET per object per second.
+      expect(h.watch.requests).toBeLessThan(5);
+      expect(h.poller.requests).toBeGreaterThanOrEqual(2 * 50);
+      expect(h.pollerToWatchCpuRatio).toBeGreaterThan(0);
+      expect(h.watchCpuShareOfEso).toBeGreaterThan(0);
+      expect(b.esoMetrics.available || typeof b.esoMetrics.reason === 'string').toBe(true);
+      expect(statSync(html).mode & 0o777).toBe(0o600);
+      const page = readFileSync(html, 'utf8');
+      expect(page).toContain('data-count="50"');
+      expect(page).not.toMatch(/(src|href)="(https?:)?\/\//);
+      expect(processesMentioning(env.VAULT_ESO_LAB_STATE_DIR!)).toEqual([]);
+    },
+    13 * 60_000,
+  );
+});
