@@ -7,7 +7,7 @@ import { paint, table, type Output } from '../cli/output.ts';
 import { formatMs } from '../errors.ts';
 import type { RunEvent } from './events.ts';
 import type { SecretRegistry } from './redact.ts';
-import { scenarioOutcome, type RunReport, type ScenarioReport } from './report-model.ts';
+import { distinctRotations, scenarioOutcome, type RunReport, type ScenarioReport } from './report-model.ts';
 import type { Reporter } from './reporter.ts';
 
 export interface ConsoleReporterOptions {
@@ -111,18 +111,28 @@ export class ConsoleReporter implements Reporter {
     const rotations = run.scenarios.flatMap((s) => s.rotations.map((r) => ({ s: s.scenario, r })));
     if (rotations.length) {
       const many = run.scenarios.length > 1;
+      const secretsChecked = new Set(rotations.map(({ r }) => r.secret).filter(Boolean)).size > 1;
       result('');
       result(
         table(
           rotations.map(({ s, r }) => [
             ...(many ? [s] : []),
+            ...(secretsChecked ? [r.secret ?? '-'] : []),
             r.path,
             r.keys.join(','),
             r.latencyMs === undefined ? '-' : String(Math.round(r.latencyMs)),
             String(Math.round(r.windowMs)),
             r.withinWindow === undefined ? '-' : r.withinWindow ? 'yes' : paint(this.out, 'red', 'no'),
           ]),
-          [...(many ? ['scenario'] : []), 'path', 'keys', 'latency ms', 'window ms', 'within?'],
+          [
+            ...(many ? ['scenario'] : []),
+            ...(secretsChecked ? ['secret'] : []),
+            'path',
+            'keys',
+            'latency ms',
+            'window ms',
+            'within?',
+          ],
         ),
       );
     }
@@ -224,11 +234,15 @@ export function keyTimings(s: ScenarioReport): string {
   const ops = s.steps.flatMap((st) => st.operations).filter((o) => o.passed && o.facts);
   const first = ops.find((o) => o.operation === 'assertSecret' && typeof o.facts?.latencyMs === 'number');
   if (first && s.rotations.length === 0) parts.push(`first sync ${formatMs(Number(first.facts?.latencyMs))}`);
-  const lat = s.rotations.map((r) => r.latencyMs).filter((l): l is number => l !== undefined);
-  if (lat.length)
+  const measured = s.rotations.filter((r) => r.latencyMs !== undefined);
+  const lat = measured.map((r) => r.latencyMs as number);
+  if (lat.length) {
+    const writes = distinctRotations(measured);
+    const checks = lat.length > writes ? ` (${lat.length} Secret checks)` : '';
     parts.push(
-      `${lat.length} rotation${lat.length === 1 ? '' : 's'} ${formatMs(Math.min(...lat))}${lat.length > 1 ? `–${formatMs(Math.max(...lat))}` : ''}`,
+      `${writes} rotation${writes === 1 ? '' : 's'}${checks} ${formatMs(Math.min(...lat))}${lat.length > 1 ? `–${formatMs(Math.max(...lat))}` : ''}`,
     );
+  }
   for (const o of ops) {
     const f = o.facts ?? {};
     if (o.operation === 'expectUnchanged' && typeof f.watchedMs === 'number')

@@ -48,6 +48,8 @@ export type ScenarioEvent =
       windowMs: number;
       withinWindow?: boolean;
       refreshTime?: string;
+      /** The Secret (`namespace/name`) checked: one write can be checked against several Secrets. */
+      secret?: string;
     }
   | { kind: 'cleanup.error'; what: string; error: string }
   /** A step that did not run because an earlier one failed or the run was interrupted. */

@@ -42,6 +42,13 @@ export interface RotationReport {
   windowMs: number;
   withinWindow?: boolean;
   refreshTime?: string;
+  /** The Secret (`namespace/name`) checked: one write can be checked against several Secrets. */
+  secret?: string;
+}
+
+/** Distinct Vault writes among the rotations (one write checked against two Secrets is one rotation). */
+export function distinctRotations(rotations: readonly RotationReport[]): number {
+  return new Set(rotations.map((r) => `${r.path}@${r.ackAt}`)).size;
 }
 
 export interface ScenarioReport {

@@ -44,13 +44,26 @@ function flatten(issues: readonly ZodIssue[], prefix: PropertyKey[]): ZodIssue[]
       out.push({ ...issue, path });
       continue;
     }
-    const alternatives = issue.errors.filter((alt) => !alt.every((i) => i.message === TEMPLATE_BRANCH));
+    // Nested unions first (`within: refreshWindow | duration | template`), then drop the template branch.
+    const alternatives = issue.errors
+      .map((alt) => flatten(alt, path))
+      .filter((alt) => !alt.every((i) => i.message === TEMPLATE_BRANCH));
     const specific = alternatives.filter(
-      (alt) => !alt.every((i) => i.code === 'invalid_type' && !i.path.length),
+      (alt) => !alt.every((i) => i.code === 'invalid_type' && i.path.length === path.length),
+    );
+    // An alternative with a message of our own ("a duration needs a unit") says more than zod's defaults.
+    const custom = alternatives.filter((alt) =>
+      alt.every((i) => !/^Invalid (?:input|option)/.test(i.message)),
     );
     const chosen =
-      alternatives.length === 1 ? alternatives[0] : specific.length === 1 ? specific[0] : undefined;
-    if (chosen) out.push(...flatten(chosen, path));
+      alternatives.length === 1
+        ? alternatives[0]
+        : custom.length === 1
+          ? custom[0]
+          : specific.length === 1
+            ? specific[0]
+            : undefined;
+    if (chosen) out.push(...chosen);
     else {
       const firsts = [...new Set(alternatives.map((alt) => alt[0]?.message).filter(Boolean))];
       out.push({

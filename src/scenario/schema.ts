@@ -7,7 +7,12 @@ import { CAPABILITIES } from './requirements.ts';
 import { z } from 'zod';
 import type { OperationHandler, TimeoutKind } from './operation.ts';
 import { parseDuration } from '../time.ts';
-import { hasTemplate } from './template.ts';
+import { BUILTINS, hasTemplate } from './template.ts';
+
+/** The built-in variables, for descriptions: `${runId}` (unique id of this run), … */
+export const BUILTINS_HELP = Object.entries(BUILTINS)
+  .map(([name, what]) => `\${${name}} (${what})`)
+  .join('; ');
 
 export const TIMEOUT_KINDS = [
   'apply',
@@ -23,6 +28,9 @@ export const PROVIDERS = ['local', 'kind', 'existing'] as const;
 const DURATION_PATTERN = /^(?:0|(?:\d+(?:\.\d+)?(?:ms|s|m|h))+)$/;
 const DURATION_HELP = 'a duration like "30s", "1m30s" or "250ms"';
 
+/** The longest timer Node can hold (2^31 - 1 ms, about 24.8 days): longer ones fire at once. */
+export const MAX_DURATION_MS = 2 ** 31 - 1;
+
 /**
  * A Go-style duration string ("5s", "1m30s", "250ms", "0"), parsed to milliseconds.
  * In handler schemas: `within: duration()` gives `within: number` (ms) to `run()`.
@@ -33,12 +41,23 @@ export function duration(): z.ZodType<number, string> {
       error: (iss) =>
         iss.input === undefined
           ? 'is required'
-          : `expected ${DURATION_HELP}, got ${describeInput(iss.input)}` +
-            (typeof iss.input === 'number' ? ' (a bare number has no unit)' : ''),
+          : typeof iss.input === 'number'
+            ? `a duration needs a unit: write "${iss.input}s" (or ms, m, h), not ${iss.input}`
+            : `expected ${DURATION_HELP}, got ${describeInput(iss.input)}`,
     })
-    .regex(DURATION_PATTERN, { error: (iss) => `expected ${DURATION_HELP}, got ${describeInput(iss.input)}` })
+    .regex(DURATION_PATTERN, {
+      error: (iss) =>
+        typeof iss.input === 'string' && /^\d+(?:\.\d+)?$/.test(iss.input)
+          ? `a duration needs a unit: write "${iss.input}s" (or ms, m, h), not "${iss.input}"`
+          : `expected ${DURATION_HELP}, got ${describeInput(iss.input)}`,
+    })
     .transform((s) => parseDuration(s) ?? 0)
-    .meta({ description: `${DURATION_HELP[0]?.toUpperCase()}${DURATION_HELP.slice(1)}` });
+    .refine((ms) => ms <= MAX_DURATION_MS, {
+      error: `is longer than a timer can hold: at most 596h31m23s (2^31 - 1 ms)`,
+    })
+    .meta({
+      description: `${DURATION_HELP[0]?.toUpperCase()}${DURATION_HELP.slice(1)}, at most 596h31m23s`,
+    });
 }
 
 /** Message of the template branch of `templated()`; the issue formatter drops it to show the real problem. */
@@ -54,7 +73,9 @@ export function templated<T extends z.ZodType>(inner: T): T {
     .string({ error: TEMPLATE_BRANCH })
     .regex(/\$\{[^}]+\}/, { error: TEMPLATE_BRANCH, abort: true })
     .refine(hasTemplate, { error: TEMPLATE_BRANCH, abort: true })
-    .meta({ description: 'A ${vars.NAME} or built-in reference, validated after substitution' });
+    .meta({
+      description: `A \${vars.NAME} or built-in reference, validated after substitution. Built-ins: ${BUILTINS_HELP}`,
+    });
   return z.union([inner, template]) as unknown as T;
 }
 
@@ -124,7 +145,9 @@ export function scenarioSchema<O extends z.ZodType>(operationItem: O) {
         varValue,
       )
       .optional()
-      .meta({ description: 'String variables, referenced as ${vars.NAME}; may use built-ins like ${runId}' }),
+      .meta({
+        description: `String variables, referenced as \${vars.NAME} in the scenario and the manifests it applies (\`--var NAME=value\` overrides a default). Values may use the built-ins: ${BUILTINS_HELP}`,
+      }),
     timeouts: timeoutsSchema.optional(),
     steps: z.array(stepSchema(operationItem)).min(1),
   });

@@ -40,6 +40,8 @@ describe('scenario rotate-policy-denied (deliberately broken)', () => {
       [
         'scenario',
         'test/fixtures/scenarios/broken/rotate-policy-denied.yaml',
+        // It applies the library's own manifests (../../../../scenarios/manifests): outside its directory.
+        '--allow-outside',
         '--report-json',
         join(out, 'denied.json'),
       ],

@@ -17,12 +17,12 @@ import { ScenarioBlocks } from '../../report/scenario-blocks.ts';
 import { jsonReport } from '../../report/json-reporter.ts';
 import { secrets } from '../../report/redact.ts';
 import { findScenarioFiles, listScenarios, loadScenarios } from '../../scenario/loader.ts';
-import { checkManifests } from '../../scenario/manifest-check.ts';
+import { checkRunInput } from '../../scenario/input-check.ts';
 import { operations } from '../../scenario/operations/index.ts';
 import { effectiveParallel, runScenarios } from '../../scenario/orchestrator.ts';
 import { labCapabilities } from '../../scenario/requirements.ts';
 import { runtimeSource } from '../../scenario/runtime.ts';
-import { builtinValues } from '../../scenario/template.ts';
+import { BUILTINS, builtinValues } from '../../scenario/template.ts';
 import type { Output } from '../output.ts';
 import { boolOption, stringOption, type Command } from '../command.ts';
 import { kindExistingOptions, labStartOptions, vaultServerOption } from './lab-commands.ts';
@@ -62,6 +62,8 @@ export const scenarioCommand: Command = {
   details: [
     'A built-in scenario is named by its file in scenarios/ (e.g. `rotate`); `all` runs the whole library.',
     'Without a running lab (`vault-eso-lab up`), an ephemeral lab is started and stopped afterwards.',
+    'Scenario files and the manifests they apply use ${vars.NAME} and these built-in variables:',
+    ...Object.entries(BUILTINS).map(([name, what]) => `  ${`\${${name}}`.padEnd(20)} ${what}`),
   ].join('\n'),
   options: {
     list: { type: 'boolean', description: 'list the built-in scenarios with their descriptions' },
@@ -97,8 +99,12 @@ export const scenarioCommand: Command = {
     var: {
       type: 'string',
       multiple: true,
-      description: 'override a scenario var: NAME=value (repeatable)',
+      description: 'override a scenario var: NAME=value (repeatable); the scenario must declare NAME',
       valueName: 'kv',
+    },
+    'allow-outside': {
+      type: 'boolean',
+      description: "allow `apply: {file}` manifests outside the scenario file's directory",
     },
     ...kindExistingOptions,
     ...vaultServerOption,
@@ -109,7 +115,10 @@ export const scenarioCommand: Command = {
     const { values, positionals, out, env, signal, cwd } = ctx;
     if (boolOption(values, 'list')) return list(out, Boolean(values.json));
     const [first, ...rest] = positionals;
-    if (first === 'validate') return validate(rest, out, cwd, Boolean(values.json));
+    const overrides = parseVarFlags((values.var as string[] | undefined) ?? []);
+    const allowOutside = boolOption(values, 'allow-outside');
+    if (first === 'validate')
+      return validate(rest, out, cwd, Boolean(values.json), { overrides, allowOutside });
     if (!first)
       throw new UsageError('scenario: name a scenario, a file, or `all`', {
         hint: "see 'vault-eso-lab scenario --help'",
@@ -121,8 +130,17 @@ export const scenarioCommand: Command = {
         : positionals.map((p) => resolveScenarioArg(p, cwd));
     // Validate everything before creating anything.
     const scenarios = await loadScenarios(files, operations, { cwd });
-    checkManifests(scenarios, cwd);
-    const overrides = parseVarFlags((values.var as string[] | undefined) ?? []);
+    checkRunInput(scenarios, {
+      cwd,
+      handlers: operations,
+      overrides,
+      allowOutside,
+      reports: {
+        '--report-json': absolutize(stringOption(values, 'report-json'), cwd),
+        '--report-junit': absolutize(stringOption(values, 'report-junit'), cwd),
+        '--report-html': absolutize(stringOption(values, 'report-html'), cwd),
+      },
+    });
     const provider = parseProvider(stringOption(values, 'provider'));
     const server = parseVaultServer(stringOption(values, 'vault-server'));
     const keep = boolOption(values, 'keep');
@@ -217,7 +235,13 @@ async function list(out: Output, json: boolean): Promise<ExitCode> {
   return items.some((i) => i.error) ? ExitCode.invalidInput : ExitCode.passed;
 }
 
-async function validate(files: string[], out: Output, cwd: string, json: boolean): Promise<ExitCode> {
+async function validate(
+  files: string[],
+  out: Output,
+  cwd: string,
+  json: boolean,
+  input: { overrides: Record<string, string>; allowOutside: boolean },
+): Promise<ExitCode> {
   if (files.length === 0) throw new UsageError('scenario validate: name at least one file');
   const paths = files.map((f) => {
     const p = resolve(cwd, f);
@@ -226,7 +250,7 @@ async function validate(files: string[], out: Output, cwd: string, json: boolean
   });
   try {
     const loaded = await loadScenarios(paths, operations, { cwd });
-    checkManifests(loaded, cwd);
+    checkRunInput(loaded, { cwd, handlers: operations, ...input });
     if (json)
       out.result(
         JSON.stringify({ valid: true, scenarios: loaded.map((s) => ({ name: s.name, file: s.file })) }),

@@ -17,6 +17,7 @@ import type { OperationContext } from '../operation.ts';
 import type { ScenarioRuntime } from '../runtime.ts';
 import type { Handler } from './common.ts';
 import { fileTemplateValues, templateObjects } from './file-template.ts';
+import { mark } from './marks.ts';
 
 const schema = z
   .object({
@@ -101,6 +102,7 @@ export const applyOperation: Handler<Args> = {
     const objects = await loadObjects(ctx, a);
     await checkNodeImages(ctx, objects);
     await applyObjects(ctx.runtime.kube, objects, ctx.signal, (o) => cleanupFor(ctx, o));
+    mark(ctx.runtime, 'apply');
     return { facts: { objects: objects.length } };
   },
 };

@@ -46,7 +46,7 @@ const schema = z
       .enum(MARKED_OPERATIONS)
       .optional()
       .describe(
-        'Measure from the end of the latest run of this operation (e.g. unsealVault, forceSync) instead of the Vault write: `within` counts from it, and the fact <operation>ToSecretMs reports it (with backoffDelayed: longer than refreshInterval + slack)',
+        'Measure from the end of the latest run of this operation instead of the Vault write — e.g. `apply` (a spec change, refreshPolicy OnChange), `forceSync`, `unsealVault`: only Secret updates after it count, `within` counts from it, and the fact <operation>ToSecretMs reports it (with backoffDelayed: longer than refreshInterval + slack)',
       ),
   })
   .strict()
@@ -126,7 +126,10 @@ export const assertSecretOperation: Handler<Args> = {
     const limitedByTimeout = windowMs !== undefined && from + windowMs > budgetEnd;
 
     const matches = (e: SecretEvent): boolean =>
-      e.exists && e.at >= ack.ackAt && matchData(e.data, expected, options).ok;
+      e.exists &&
+      e.at >= ack.ackAt &&
+      (markAt === undefined || e.at >= markAt) &&
+      matchData(e.data, expected, options).ok;
     let hit = await watcher.waitFor(matches, { timeoutMs: deadline - Date.now(), signal: ctx.signal });
     let alreadyPresent = false;
     if (!hit) {
@@ -160,21 +163,27 @@ export const assertSecretOperation: Handler<Args> = {
         ...(hit ? { observedAt: new Date(hit.at).toISOString() } : {}),
         ...(latencyMs !== undefined ? { latencyMs } : {}),
         windowMs,
+        secret: `${a.namespace}/${a.name}`,
         withinWindow,
         ...(refreshTime ? { refreshTime } : {}),
       });
     }
 
     if (hit && withinWindow) {
+      // Each time is reported next to the window it was checked against: from the Vault write (latencyMs,
+      // windowMs) or, with measureFrom, from that operation (<op>ToSecretMs, windowMs, windowFrom), the time since
+      // the write then being sinceWriteMs.
       const facts: Record<string, string | number | boolean> = {};
-      if (latencyMs !== undefined) facts.latencyMs = latencyMs;
+      if (markAt === undefined && latencyMs !== undefined) facts.latencyMs = latencyMs;
       if (windowMs !== undefined) facts.windowMs = windowMs;
       if (hit.type === 'LISTED' && latencyMs !== undefined) facts.latencyUpperBound = true;
       if (alreadyPresent) facts.alreadyPresent = true;
-      if (ack.ackAt) facts.kvVersion = rt.vaultState.get(ack.path ?? '')?.version ?? 0;
+      if (ack.ackAt) facts.secretVersion = rt.vaultState.get(ack.path ?? '')?.version ?? 0;
       if (a.measureFrom && markAt !== undefined) {
         const sinceMs = Math.max(0, hit.at - markAt);
         facts[`${a.measureFrom}ToSecretMs`] = sinceMs;
+        if (windowMs !== undefined) facts.windowFrom = a.measureFrom;
+        if (latencyMs !== undefined) facts.sinceWriteMs = latencyMs;
         if (a.externalSecret) {
           const es = await readEsoObject(rt.kube, 'ExternalSecret', a.externalSecret, a.namespace).catch(
             () => undefined,

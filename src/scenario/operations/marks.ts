@@ -1,9 +1,10 @@
 /**
- * When did an operation last finish in this scenario run? Faults, `forceSync` and `vaultSetup` record it, so that
+ * When did an operation last finish in this scenario run? Faults, `apply`, `forceSync` and `vaultSetup` record it, so that
  * `assertSecret` can measure from it (`measureFrom: unsealVault` → `unsealVaultToSecretMs`): the time ESO took to
  * recover after an outage, or to apply a forced sync. Kept per runtime (one per scenario run).
  */
 export const MARKED_OPERATIONS = [
+  'apply',
   'forceSync',
   'sealVault',
   'unsealVault',

@@ -53,7 +53,7 @@ export const rotateOperation: Handler<Args> = {
     if (mode === 'patch') {
       const ack = await rt.vault.kvPatch(a.path, data, ctx.signal);
       rt.vaultState.recordWrite(a.path, 'patch', data, ack);
-      return { facts: { kvVersion: ack.version, ackAt: new Date(ack.ackAt).toISOString() } };
+      return { facts: { secretVersion: ack.version, ackAt: new Date(ack.ackAt).toISOString() } };
     }
     const prev = rt.vaultState.get(a.path);
     const current =
@@ -63,6 +63,6 @@ export const rotateOperation: Handler<Args> = {
     const ack = await rt.vault.kvPut(a.path, { ...(current ?? {}), ...data }, ctx.signal);
     if (prev && !prev.deleted) rt.vaultState.recordWrite(a.path, 'patch', data, ack);
     else rt.vaultState.recordWrite(a.path, 'put', { ...(current ?? {}), ...data }, ack);
-    return { facts: { kvVersion: ack.version, ackAt: new Date(ack.ackAt).toISOString() } };
+    return { facts: { secretVersion: ack.version, ackAt: new Date(ack.ackAt).toISOString() } };
   },
 };

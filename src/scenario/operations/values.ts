@@ -21,6 +21,82 @@ export const dataValueSchema = z
   .describe('A literal string, or `{ random: true }` for a generated value');
 export type DataValue = z.infer<typeof dataValueSchema>;
 
+export const jsonValueSchema = z
+  .object({
+    json: z
+      .union([z.record(z.string(), z.unknown()), z.array(z.unknown()), z.number(), z.boolean()])
+      .describe('The value, stored in Vault as JSON (not as a string)'),
+  })
+  .strict()
+  .describe(
+    'A JSON value (object, list, number): ESO reads into it with a nested property, e.g. `property: db.host`',
+  );
+
+/** What a Vault secret's key can hold in a write: a string, `{ random: true }`, or `{ json: ... }`. */
+export const vaultValueSchema = z
+  .union([z.string().describe('A literal value'), randomValueSchema, jsonValueSchema])
+  .describe(
+    'A literal string, `{ random: true }` for a generated value, or `{ json: ... }` for a JSON value',
+  );
+export type VaultValue = z.infer<typeof vaultValueSchema>;
+
+/** JSON with object keys sorted, as Go's json.Marshal writes a map (what ESO puts in a Secret for an object). */
+export function goJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(goJson).join(',')}]`;
+  if (value !== null && typeof value === 'object')
+    return `{${Object.keys(value)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${goJson((value as Record<string, unknown>)[k])}`)
+      .join(',')}}`;
+  return JSON.stringify(value);
+}
+
+/**
+ * Resolve a write's values: `write` is what Vault gets (JSON values as JSON), `model` the string each key holds
+ * as ESO would copy it into a Secret (a JSON value as Go's json.Marshal writes it). Every generated value is
+ * registered as a secret; literals (and JSON values, written in the scenario file) are not scrubbed.
+ */
+export function resolveVaultData(data: Record<string, VaultValue>): {
+  write: Record<string, unknown>;
+  model: Record<string, string>;
+} {
+  const write: Record<string, unknown> = {};
+  const model: Record<string, string> = {};
+  for (const [k, v] of Object.entries(data)) {
+    if (typeof v === 'object' && 'json' in v) {
+      write[k] = v.json;
+      model[k] = goJson(v.json);
+      secrets.addLiteral(model[k]);
+      continue;
+    }
+    const [s] = Object.values(resolveData({ [k]: v }));
+    write[k] = s;
+    model[k] = s as string;
+  }
+  return { write, model };
+}
+
+/**
+ * The value of `property` in a model's data as ESO resolves it: the key itself, or a dotted path into a JSON value
+ * (`db.host`); a string leaf as is, anything else as JSON. Undefined when there is no such property.
+ */
+export function propertyValue(data: Record<string, string>, property: string): string | undefined {
+  if (property in data) return data[property];
+  const [first, ...rest] = property.split('.');
+  if (first === undefined || rest.length === 0 || !(first in data)) return undefined;
+  let node: unknown;
+  try {
+    node = JSON.parse(data[first] as string);
+  } catch {
+    return undefined;
+  }
+  for (const seg of rest) {
+    if (node === null || typeof node !== 'object' || !(seg in node)) return undefined;
+    node = (node as Record<string, unknown>)[seg];
+  }
+  return typeof node === 'string' ? node : goJson(node);
+}
+
 /** A random URL-safe string of `length` characters, registered as a secret. */
 export function generateSecretValue(length = 24): string {
   const value = randomBytes(Math.ceil((length * 3) / 4) + 3)
@@ -41,9 +117,9 @@ export function resolveData(data: Record<string, DataValue>): Record<string, str
 }
 
 /** Summary of a data block without values: `username=literal, password=random`. */
-export function describeDataShape(data: Record<string, DataValue>): string {
+export function describeDataShape(data: Record<string, DataValue | VaultValue>): string {
   return Object.entries(data)
-    .map(([k, v]) => `${k}=${typeof v === 'string' ? 'literal' : 'random'}`)
+    .map(([k, v]) => `${k}=${typeof v === 'string' ? 'literal' : 'json' in v ? 'json' : 'random'}`)
     .join(', ');
 }
 
@@ -142,11 +218,19 @@ export async function resolveExpectations(
   const read = new Map<string, Record<string, string> | undefined>();
   const dataFor = async (path: string, keys: string[]): Promise<Record<string, string> | undefined> => {
     const data = state.get(path)?.data;
-    if (data && keys.every((k) => k in data)) return data;
+    if (data && keys.every((k) => propertyValue(data, k) !== undefined)) return data;
     if (!read.has(path)) {
       const r = await vault.kvGet(path, signal ? { signal } : {});
-      for (const v of Object.values(r?.data ?? {})) secrets.add(String(v));
-      read.set(path, r?.data);
+      const model = r
+        ? Object.fromEntries(
+            Object.entries(r.data as Record<string, unknown>).map(([k, v]) => [
+              k,
+              typeof v === 'string' ? v : goJson(v),
+            ]),
+          )
+        : undefined;
+      for (const v of Object.values(model ?? {})) secrets.add(v);
+      read.set(path, model);
     }
     return read.get(path);
   };
@@ -165,7 +249,7 @@ export async function resolveExpectations(
     }
     const ref = parseVaultRef(e);
     const data = await dataFor(ref.path, [ref.key]);
-    const value = data?.[ref.key];
+    const value = data ? propertyValue(data, ref.key) : undefined;
     if (value === undefined)
       throw new Error(
         `expectation ${k8sKey} ← ${e}: Vault path ${ref.path} has no key ${ref.key} (as written by this scenario or read from Vault)`,

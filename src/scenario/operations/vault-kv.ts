@@ -1,8 +1,15 @@
 /** `vaultKv`: put, patch or delete a KV v2 secret, recording the write in the expected model. */
 import { z } from 'zod';
 import { stripMount } from '../../vault/client.ts';
+import { kvWrite, kvWriteCustomMetadata } from '../../vault/kv-engine.ts';
 import { vaultPathSchema, type Handler } from './common.ts';
-import { dataValueSchema, describeDataShape, resolveData } from './values.ts';
+import {
+  dataValueSchema,
+  describeDataShape,
+  resolveData,
+  resolveVaultData,
+  vaultValueSchema,
+} from './values.ts';
 
 const write = z
   .object({
@@ -13,9 +20,22 @@ const write = z
   })
   .strict();
 
+const put = z
+  .object({
+    path: vaultPathSchema,
+    data: z
+      .record(z.string().min(1), vaultValueSchema)
+      .describe('Keys and values (literal, `{ random: true }` or `{ json: ... }`)'),
+    customMetadata: z
+      .record(z.string().min(1), z.string())
+      .optional()
+      .describe('custom_metadata of the secret (tags `dataFrom.find` can select by; not secret)'),
+  })
+  .strict();
+
 const schema = z
   .union([
-    z.object({ put: write.describe('Create or replace the secret (new version)') }).strict(),
+    z.object({ put: put.describe('Create or replace the secret (new version)') }).strict(),
     z.object({ patch: write.describe('Merge keys into the current version (KV v2 PATCH)') }).strict(),
     z
       .object({
@@ -54,18 +74,29 @@ export const vaultKvOperation: Handler<Args> = {
     }
     const mode = 'put' in a ? 'put' : 'patch';
     const w = 'put' in a ? a.put : a.patch;
-    const data = resolveData(w.data);
     const existed = rt.vaultState.get(w.path) !== undefined;
-    const ack =
-      mode === 'put'
-        ? await rt.vault.kvPut(w.path, data, ctx.signal)
-        : await rt.vault.kvPatch(w.path, data, ctx.signal);
+    let data: Record<string, string>;
+    let ack;
+    if ('put' in a) {
+      const resolved = resolveVaultData(a.put.data);
+      data = resolved.model;
+      const loc = {
+        mount: rt.vault.kvMount,
+        version: 2 as const,
+        path: stripMount(a.put.path, rt.vault.kvMount),
+      };
+      ack = await kvWrite(rt.vault, loc, resolved.write, ctx.signal);
+      if (a.put.customMetadata) await kvWriteCustomMetadata(rt.vault, loc, a.put.customMetadata, ctx.signal);
+    } else {
+      data = resolveData(a.patch.data);
+      ack = await rt.vault.kvPatch(a.patch.path, data, ctx.signal);
+    }
     rt.vaultState.recordWrite(w.path, mode, data, ack);
     if (!existed && mode === 'put')
       ctx.addCleanup(
         `vault: delete ${rt.vault.kvMount}/${stripMount(w.path, rt.vault.kvMount)} (all versions)`,
         (s) => rt.vault.kvDestroyAll(w.path, s),
       );
-    return { facts: { kvVersion: ack.version } };
+    return { facts: { secretVersion: ack.version } };
   },
 };

@@ -97,7 +97,7 @@ describe('templated()', () => {
       'x.yaml:6:23: steps[0].try[0].pick.name: expected a lowercase name',
     );
     expect(() => load('{ name: ok, every: 7 }')).toThrow(
-      /steps\[0\]\.try\[0\]\.pick\.every: expected a duration like .*, got number 7 \(a bare number has no unit\)/,
+      /steps\[0\]\.try\[0\]\.pick\.every: a duration needs a unit: write "7s" \(or ms, m, h\), not 7/,
     );
   });
 });

@@ -80,7 +80,7 @@ describe('loadScenario: invalid files', () => {
     expect(e.describe().split('\n')).toEqual([
       `${f('bad-duration.yaml')}:4:11: timeouts.assert: expected a duration like "30s", "1m30s" or "250ms", got "5 seconds"`,
       `${f('bad-duration.yaml')}:8:56: steps[0].try[0].assertSecret.within: expected a duration like "30s", "1m30s" or "250ms", got "5x"`,
-      `${f('bad-duration.yaml')}:9:18: steps[0].try[0].timeout: expected a duration like "30s", "1m30s" or "250ms", got number 10 (a bare number has no unit)`,
+      `${f('bad-duration.yaml')}:9:18: steps[0].try[0].timeout: a duration needs a unit: write "10s" (or ms, m, h), not 10`,
     ]);
   });
 

@@ -15,6 +15,7 @@ describe('docs/scenarios.md', () => {
     for (const name of ['initial-sync', 'rotate', 'vault-sealed', 'vault-down', 'consumers'])
       expect(expected).toContain(`## ${name}\n`);
     expect(expected).toContain('- runs on: local only (skipped elsewhere, with the reason)'); // secrets-at-rest
+    expect(expected).toContain('runs on: labs with a node');
     expect(expected).toContain('**Expect:**');
   });
 });

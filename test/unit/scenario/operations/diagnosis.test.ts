@@ -21,9 +21,10 @@ function ev(over: Partial<DiagnosisEvidence> = {}): DiagnosisEvidence {
       name: 'vault-backend',
       exists: true,
       ready: { type: 'Ready', status: 'True', reason: 'Valid' },
-      kvVersion: 'v2',
+      version: 'v2',
       mount: 'secret',
     },
+    mount: { path: 'secret', exists: true, type: 'kv', kvVersion: 2 },
     events: [],
     esoLog: '',
     ackAt: T0,
@@ -114,13 +115,23 @@ describe('diagnose', () => {
     expect(d).toBe('SecretStore vault-backend not ready: InvalidProviderConfig unable to log in');
   });
 
-  it('wrong KV version', () => {
-    const d = diagnose(
-      ev({
-        store: { kind: 'SecretStore', name: 'vault-backend', exists: true, kvVersion: 'v1', mount: 'secret' },
-      }),
+  it('wrong KV version: only when the mount really has the other version', () => {
+    const store = {
+      kind: 'SecretStore',
+      name: 'vault-backend',
+      exists: true,
+      version: 'v1',
+      mount: 'secret',
+    };
+    expect(diagnose(ev({ store, mount: { path: 'secret', exists: true, type: 'kv', kvVersion: 2 } }))).toBe(
+      'wrong KV version: SecretStore vault-backend uses version v1 but secret/ is a KV v2 mount (ESO reads secret/<path> instead of secret/data/<path>)',
     );
-    expect(d).toMatch(/^wrong KV version/);
+    expect(
+      diagnose(ev({ store, mount: { path: 'secret', exists: true, type: 'kv', kvVersion: 1 } })),
+    ).not.toMatch(/KV version/);
+    // Without Vault's word on the mount (sys/mounts not readable), no "wrong KV version".
+    const { mount: _unknown, ...unchecked } = ev({ store });
+    expect(diagnose(unchecked)).not.toMatch(/KV version/);
   });
 
   it('wrong path: the ExternalSecret reads another key', () => {
@@ -150,7 +161,7 @@ describe('diagnose', () => {
         },
       }),
     );
-    expect(d).toMatch(/^wrong path, key or KV version/);
+    expect(d).toMatch(/^wrong path: ESO's read of my-app\/config finds no data \(Secret does not exist\)/);
   });
 
   it('ESO error backoff for other errors', () => {
