@@ -8,6 +8,7 @@ export type ComponentName =
   | 'etcd'
   | 'kubernetes'
   | 'openbao'
+  | 'hashicorp-vault'
   | 'eso'
   | 'containerd'
   | 'runc'
@@ -91,6 +92,26 @@ export const components: Record<ComponentName, ComponentPin> = {
     ],
     binaries: [{ name: 'bao', pkg: 'github.com/openbao/openbao' }],
     description: 'OpenBao dev server (Vault-API compatible), also exposed as `vault`',
+  },
+  'hashicorp-vault': {
+    name: 'hashicorp-vault',
+    // v1.21.4 (the newest listed) does not build from the module proxy: its sdk changes are in no published sdk
+    // tag. v1.21.0 requires sdk v0.20.0, the tag at its branch point (src/components/go/NOTES.md).
+    version: 'v1.21.0',
+    module: 'github.com/hashicorp/vault',
+    moduleVersion: 'v1.21.0',
+    // The version itself is embedded from version/VERSION (1.21.0); commit and build date are stamped (the tag's
+    // commit and time), so `vault version` reads like a release build.
+    ldflags: [
+      '-s',
+      '-w',
+      '-X github.com/hashicorp/vault/version.GitCommit=818ca8b3575ea937ca48b640baf35e1b2ede1833',
+      '-X github.com/hashicorp/vault/version.BuildDate=2025-10-22T02:33:18Z',
+    ],
+    binaries: [{ name: 'vault', pkg: 'github.com/hashicorp/vault' }],
+    description:
+      'HashiCorp Vault dev server, the second lab server (`--vault-server hashicorp`; BUSL-1.1; optional: `vault-eso-lab build hashicorp-vault`)',
+    optional: true,
   },
   eso: {
     name: 'eso',
@@ -218,8 +239,8 @@ export const componentOrder: readonly ComponentName[] = ['etcd', 'kubernetes', '
  */
 export const nodeComponents: readonly ComponentName[] = ['containerd', 'runc', 'cni-plugins', 'node-images'];
 
-/** Tools built only when named (`vault-eso-lab build helm kind`): the kind provider's CLIs. */
-export const optionalComponents: readonly ComponentName[] = ['helm', 'kind'];
+/** Built only when named (`vault-eso-lab build hashicorp-vault helm kind`): the second Vault server and the kind provider's CLIs. */
+export const optionalComponents: readonly ComponentName[] = ['hashicorp-vault', 'helm', 'kind'];
 
 export const allComponentNames: readonly ComponentName[] = [
   ...componentOrder,

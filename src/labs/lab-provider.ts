@@ -3,6 +3,7 @@
  * reach Kubernetes and Vault, how to inject faults, and how to `stop()` everything it created.
  */
 import type { LabEvent } from '../report/events.ts';
+import type { VaultServerName } from './vault-server.ts';
 
 export type ProviderName = 'local' | 'kind' | 'existing';
 
@@ -80,7 +81,7 @@ export interface StartedLab extends AsyncDisposable {
   readonly runDir: string;
   readonly connection: LabConnection;
   readonly faults: LabFaults;
-  /** Versions of what runs, for reports ("kubernetes v1.34.3, openbao v2.4.1, eso v0.16.2"). */
+  /** Versions of what runs, for reports ("kubernetes v1.37.2, openbao v2.4.0, eso v0.20.4"; `hashicorp-vault v1.21.0` instead of openbao). */
   readonly versions: Record<string, string>;
   /** The last lines of ESO's log, for diagnosis (empty when not reachable). */
   esoLogTail(lines?: number): Promise<string>;
@@ -104,6 +105,8 @@ export interface StartOptions {
   name: string;
   /** Leave the run directory behind on stop. */
   keep?: boolean;
+  /** The local lab's Vault server (default openbao); see vault-server.ts. */
+  vaultServer?: VaultServerName;
   /** Encrypt Secrets at rest in etcd (local lab: an EncryptionConfiguration with a random aescbc key). */
   encryptSecrets?: boolean;
   /** A node (kubelet, runtime) for pods: `auto` (default) where the machine can run one, `on` or fail, `off`. */

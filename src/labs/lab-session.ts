@@ -9,6 +9,12 @@ import type { LabProvider, ProviderName, StartedLab } from './lab-provider.ts';
 import { listRunDirs, RunDir } from './run-dir.ts';
 import { deadComponents, isStale } from './local/stale.ts';
 import { LocalLab, StartedLocalLab, ephemeralLabName } from './local/local-lab.ts';
+import {
+  checkVaultServerForProvider,
+  recordedVaultServer,
+  vaultServer,
+  type VaultServerName,
+} from './vault-server.ts';
 
 export type ProviderChoiceName = ProviderName | 'auto';
 
@@ -107,25 +113,35 @@ export async function acquireLab(o: {
   emit: (e: LabEvent) => void;
   flags?: Record<string, string | boolean | undefined>;
   keep?: boolean;
+  /** `--vault-server`: undefined = whatever a running lab runs, else the default (OpenBao). */
+  vaultServer?: VaultServerName;
 }): Promise<AcquiredLab> {
+  if (o.provider !== 'auto') checkVaultServerForProvider(o.provider, o.vaultServer);
   const encryptSecrets = o.flags?.['encrypt-secrets'] === true;
   const running = findRunningLab(o.env);
   if (running && (o.provider === 'auto' || o.provider === running.record.provider)) {
-    const dead = deadComponents(running.record);
-    if (dead.length)
-      throw new LabError(
-        'E_LAB_BROKEN',
-        `the running lab '${running.record.name}' is broken: ${dead.join(', ')} ${dead.length === 1 ? 'is' : 'are'} not running`,
-        { exitCode: 1, hint: `stop it with 'vault-eso-lab down --name ${running.record.name}'` },
-      );
-    if (encryptSecrets && running.record.extra?.encryptSecrets === undefined)
-      throw new UsageError(
-        `--encrypt-secrets: the running lab '${running.record.name}' stores Secrets in etcd unencrypted`,
-        { hint: "stop it ('vault-eso-lab down') or start it with 'vault-eso-lab up --encrypt-secrets'" },
-      );
-    const reason = `using the running ${running.record.provider} lab '${running.record.name}' (left running afterwards)`;
-    o.emit({ kind: 'lab.info', message: reason });
-    return { lab: attachLab(running.dir, running.record, o.env), ephemeral: false, reason };
+    const runs = recordedVaultServer(running.record);
+    if (o.vaultServer === undefined || runs === o.vaultServer) {
+      const dead = deadComponents(running.record);
+      if (dead.length)
+        throw new LabError(
+          'E_LAB_BROKEN',
+          `the running lab '${running.record.name}' is broken: ${dead.join(', ')} ${dead.length === 1 ? 'is' : 'are'} not running`,
+          { exitCode: 1, hint: `stop it with 'vault-eso-lab down --name ${running.record.name}'` },
+        );
+      if (encryptSecrets && running.record.extra?.encryptSecrets === undefined)
+        throw new UsageError(
+          `--encrypt-secrets: the running lab '${running.record.name}' stores Secrets in etcd unencrypted`,
+          { hint: "stop it ('vault-eso-lab down') or start it with 'vault-eso-lab up --encrypt-secrets'" },
+        );
+      const reason = `using the running ${running.record.provider} lab '${running.record.name}' (left running afterwards)`;
+      o.emit({ kind: 'lab.info', message: reason });
+      return { lab: attachLab(running.dir, running.record, o.env), ephemeral: false, reason };
+    }
+    o.emit({
+      kind: 'lab.info',
+      message: `the running lab '${running.record.name}' runs ${runs ? vaultServer(runs).label : 'its own Vault'}, not ${vaultServer(o.vaultServer).label} (--vault-server ${o.vaultServer}): not using it`,
+    });
   }
   let provider: ProviderName;
   let why: string;
@@ -134,6 +150,7 @@ export async function acquireLab(o: {
     const c = chooseAutoProvider(facts);
     provider = c.provider;
     why = `auto picked ${c.provider}: ${c.reason}`;
+    checkVaultServerForProvider(provider, o.vaultServer);
   } else {
     provider = o.provider;
     why = `provider ${provider} (as asked)`;
@@ -147,6 +164,7 @@ export async function acquireLab(o: {
     env: o.env,
     name: ephemeralLabName(),
     keep: o.keep,
+    vaultServer: o.vaultServer,
     ...(encryptSecrets ? { encryptSecrets } : {}),
     node: nodeChoice(o.flags),
   });

@@ -16,6 +16,7 @@ import {
 import { join } from 'node:path';
 import type { LabConnection, ProviderName } from './lab-provider.ts';
 import { UsageError } from '../errors.ts';
+import type { VaultServerName } from './vault-server.ts';
 import { labsRoot } from '../paths.ts';
 
 /**
@@ -57,6 +58,8 @@ export interface LabRecord {
   components: ComponentRecord[];
   connection?: LabConnection;
   versions: Record<string, string>;
+  /** The local lab's Vault server (absent in records from before `--vault-server`: OpenBao). */
+  vaultServer?: VaultServerName;
   /** Provider-specific facts (kind cluster name, existing context, ...). */
   extra?: Record<string, string>;
 }

@@ -10,6 +10,12 @@ import {
   providerFor,
 } from '../../labs/lab-session.ts';
 import { chooseAutoProvider, detectMachine } from '../../labs/detect.ts';
+import {
+  checkVaultServerForProvider,
+  parseVaultServer,
+  recordedVaultServer,
+  vaultServer,
+} from '../../labs/vault-server.ts';
 import { checkLabName, listRunDirs } from '../../labs/run-dir.ts';
 import { deadComponents, liveComponents, reapStaleLabs } from '../../labs/local/stale.ts';
 import type { StartedLab } from '../../labs/lab-provider.ts';
@@ -21,6 +27,15 @@ const providerOption: Record<string, OptionSpec> = {
   provider: {
     type: 'string',
     description: 'auto | local | kind | existing (default auto)',
+    valueName: 'name',
+  },
+};
+/** `--vault-server` on up, scenario, tutorial and bench. */
+export const vaultServerOption: Record<string, OptionSpec> = {
+  'vault-server': {
+    type: 'string',
+    description:
+      "local lab: openbao (default) | hashicorp (HashiCorp Vault, built on first use); a running lab's server is used when not given",
     valueName: 'name',
   },
 };
@@ -89,9 +104,10 @@ function whereThingsAre(lab: StartedLab): string[] {
 export const upCommand: Command = {
   name: 'up',
   summary: 'start a lab (local processes, kind cluster, or an existing context) and leave it running',
-  usage: 'up [--provider auto|local|kind|existing] [--name N]',
+  usage: 'up [--provider auto|local|kind|existing] [--vault-server openbao|hashicorp] [--name N]',
   options: {
     ...providerOption,
+    ...vaultServerOption,
     ...nameOption,
     ...kindExistingOptions,
     ...labStartOptions,
@@ -103,9 +119,18 @@ export const upCommand: Command = {
   async run({ values, out, env, signal }) {
     const name = nameFlag(values) ?? DEFAULT_LAB;
     let provider = parseProvider(stringOption(values, 'provider'));
+    const server = parseVaultServer(stringOption(values, 'vault-server'));
+    if (provider !== 'auto') checkVaultServerForProvider(provider, server);
     await reapStaleLabs(env, (m) => out.info(m));
     const running = findRunningLab(env, name);
     if (running) {
+      const runs = recordedVaultServer(running.record);
+      if (server && runs !== server)
+        throw new LabError(
+          'E_LAB_EXISTS',
+          `lab '${name}' is already running with ${runs ? vaultServer(runs).label : 'its own Vault'}, not ${vaultServer(server).label}`,
+          { hint: "stop it first ('vault-eso-lab down'), or start another with --name", exitCode: 1 },
+        );
       const dead = deadComponents(running.record);
       if (dead.length)
         throw new LabError(
@@ -122,6 +147,7 @@ export const upCommand: Command = {
       const c = chooseAutoProvider(await detectMachine({ env, signal }));
       out.info(`provider auto → ${c.provider} (${c.reason})`);
       provider = c.provider;
+      checkVaultServerForProvider(provider, server);
     }
     const p = await providerFor(provider, {
       env,
@@ -145,6 +171,7 @@ export const upCommand: Command = {
       env,
       name,
       keep: boolOption(values, 'keep'),
+      vaultServer: server,
       ...(encryptSecrets ? { encryptSecrets } : {}),
       node: nodeChoice(values as Record<string, string | boolean | undefined>),
     });

@@ -8,6 +8,7 @@ import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import { ExitCode, InvalidInputError, UsageError } from '../../errors.ts';
 import { acquireLab, parseProvider, releaseLab } from '../../labs/lab-session.ts';
+import { parseVaultServer } from '../../labs/vault-server.ts';
 import { repoRoot } from '../../paths.ts';
 import { labProgress } from '../../report/lab-progress.ts';
 import { createReporters } from '../../report/create-reporters.ts';
@@ -25,7 +26,7 @@ import { runtimeSource } from '../../scenario/runtime.ts';
 import { BUILTINS, builtinValues } from '../../scenario/template.ts';
 import type { Output } from '../../terminal/output.ts';
 import { boolOption, stringOption, type Command } from '../command.ts';
-import { kindExistingOptions, labStartOptions } from './lab-commands.ts';
+import { kindExistingOptions, labStartOptions, vaultServerOption } from './lab-commands.ts';
 
 export const scenariosDir = join(repoRoot, 'scenarios');
 
@@ -107,6 +108,7 @@ export const scenarioCommand: Command = {
       description: "allow `apply: {file}` manifests outside the scenario file's directory",
     },
     ...kindExistingOptions,
+    ...vaultServerOption,
     ...labStartOptions,
   },
   allowPositionals: true,
@@ -141,6 +143,7 @@ export const scenarioCommand: Command = {
       },
     });
     const provider = parseProvider(stringOption(values, 'provider'));
+    const server = parseVaultServer(stringOption(values, 'vault-server'));
     const keep = boolOption(values, 'keep');
 
     const parallel = effectiveParallel(scenarios, parseParallel(stringOption(values, 'parallel')));
@@ -164,6 +167,7 @@ export const scenarioCommand: Command = {
       emit: labProgress(out),
       flags: values as Record<string, string | boolean | undefined>,
       keep,
+      vaultServer: server,
     });
     const { lab } = acquired;
     let run: RunReport;

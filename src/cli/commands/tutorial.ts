@@ -8,6 +8,7 @@ import { writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { ExitCode, UsageError, errorMessage } from '../../errors.ts';
 import { acquireLab, parseProvider, releaseLab } from '../../labs/lab-session.ts';
+import { parseVaultServer } from '../../labs/vault-server.ts';
 import { repoRoot } from '../../paths.ts';
 import { labProgress } from '../../report/lab-progress.ts';
 import { secrets } from '../../secrets/secret-registry.ts';
@@ -19,7 +20,7 @@ import { transcriptJson, type Transcript } from '../../tutorial/transcript.ts';
 import { SEED_ENV } from '../../tutorial/values.ts';
 import { TutorialCleanup, runWalkthrough } from '../../tutorial/walkthrough.ts';
 import { boolOption, stringOption, type Command } from '../command.ts';
-import { kindExistingOptions, labStartOptions } from './lab-commands.ts';
+import { kindExistingOptions, labStartOptions, vaultServerOption } from './lab-commands.ts';
 
 export const DEFAULT_MARKDOWN = join(repoRoot, 'docs', 'tutorial.md');
 
@@ -50,6 +51,7 @@ export const tutorialCommand: Command = {
       description: 'keep what the tutorial created (and an ephemeral lab) for exploring',
     },
     ...kindExistingOptions,
+    ...vaultServerOption,
     ...labStartOptions,
   },
   allowPositionals: true,
@@ -67,6 +69,7 @@ export const tutorialCommand: Command = {
     const json = Boolean(values.json);
     const keep = boolOption(values, 'keep');
     const provider = parseProvider(stringOption(values, 'provider'));
+    const server = parseVaultServer(stringOption(values, 'vault-server'));
     if (provider === 'existing')
       throw new UsageError(
         "the tutorial uses the tutorial's own names (namespace my-app, policy my-app-read, secret/my-app/config) and would overwrite them on a shared cluster",
@@ -88,6 +91,7 @@ export const tutorialCommand: Command = {
       emit: labProgress(out),
       flags: values as Record<string, string | boolean | undefined>,
       keep,
+      vaultServer: server,
     });
     const { lab } = acquired;
     if (lab.provider === 'existing') {

@@ -28,6 +28,7 @@ import { kubeconfigYaml } from './kubeconfig.ts';
 import { ENCRYPTION_PROVIDER, writeEncryptionConfig } from './encryption-at-rest.ts';
 import { launch, stopComponent, type ComponentSpec } from './launch.ts';
 import { captureUnsealKey, countUnsealKeys, vaultSpec } from './openbao.ts';
+import { vaultServer, type VaultServer } from '../vault-server.ts';
 import { serviceAccountToken } from './service-account-token.ts';
 import { cleanupNodeLeftovers, startNode, type NodeInfo } from './node/local-node.ts';
 import { decideNode, gatherNodeFacts, nodeBlocker, type NodeDecision } from './node/node-support.ts';
@@ -39,6 +40,16 @@ export const LOCAL_VERSIONS = {
   openbao: components.openbao.version,
   eso: components.eso.version,
 };
+
+/** The versions a local lab records, naming its real Vault server. */
+export function localVersions(server: VaultServer): Record<string, string> {
+  return {
+    kubernetes: components.kubernetes.version,
+    etcd: components.etcd.version,
+    [server.component]: server.pin.version,
+    eso: components.eso.version,
+  };
+}
 
 /** The kubelet's syncFrequency on the lab's node (Kubernetes' default is 1m, with up to 50% jitter). */
 export const NODE_SYNC_FREQUENCY = '5s';
@@ -87,6 +98,10 @@ export class LocalLab implements LabProvider {
     process.umask(0o077);
     await reapStaleLabs(env, (m) => emit({ kind: 'lab.info', message: m }));
     await ensureComponents({ signal, emit, env });
+    const vaultSrv = vaultServer(options.vaultServer);
+    // HashiCorp Vault is optional: built when first asked for.
+    if (vaultSrv.component !== 'openbao')
+      await ensureComponents({ signal, emit, env, only: [vaultSrv.component] });
     const node = await chooseNode(options);
     emit({ kind: 'lab.info', message: node.reason });
     if (signal.aborted) throw abortError(signal);
@@ -117,8 +132,9 @@ export class LocalLab implements LabProvider {
       ownerPid: process.pid,
       createdAt: new Date().toISOString(),
       components: [],
+      vaultServer: vaultSrv.name,
       versions: {
-        ...LOCAL_VERSIONS,
+        ...localVersions(vaultSrv),
         ...(node.run
           ? {
               containerd: components.containerd.version,
@@ -195,9 +211,9 @@ export class LocalLab implements LabProvider {
 
       // OpenBao needs nothing else: it starts alongside the Kubernetes chain.
       const vaultReady = (async () => {
-        const keysBefore = countUnsealKeys(run.logFile('openbao'));
-        await start(vaultSpec(run, env, ports.vault, vaultToken));
-        await captureUnsealKey(run, keysBefore, s);
+        const keysBefore = countUnsealKeys(run.logFile(vaultSrv.component));
+        await start(vaultSpec(run, env, ports.vault, vaultToken, vaultSrv));
+        await captureUnsealKey(run, keysBefore, s, vaultSrv);
       })();
       vaultReady.catch(() => failFast.abort());
 
@@ -314,7 +330,7 @@ export class LocalLab implements LabProvider {
             }
           : { noNode: node.reason }),
       };
-      linkBinDir(run, env, !!nodeInfo);
+      linkBinDir(run, env, !!nodeInfo, vaultSrv);
       record.connection = connection;
       record.state = 'running';
       run.writeRecord(record);
@@ -376,12 +392,15 @@ function writeLabFiles(
   };
 }
 
-/** `<run>/bin` holds `vault` (→ bao), `kubectl` and, with a node, `ctr` — for hand use and the tutorial. */
-function linkBinDir(run: RunDir, env: NodeJS.ProcessEnv, withNode: boolean): void {
+/**
+ * `<run>/bin` holds `vault` (→ the lab's server: bao, also as `bao`, or HashiCorp's vault), `kubectl` and, with a
+ * node, `ctr` — for hand use and the tutorial.
+ */
+function linkBinDir(run: RunDir, env: NodeJS.ProcessEnv, withNode: boolean, server: VaultServer): void {
   mkdirSync(run.file('bin'), { recursive: true, mode: 0o700 });
-  const bao = binaryPath(components.openbao, 'bao', env);
-  symlinkSync(bao, run.file('bin', 'vault'));
-  symlinkSync(bao, run.file('bin', 'bao'));
+  const bin = binaryPath(server.pin, server.binary, env);
+  symlinkSync(bin, run.file('bin', 'vault'));
+  if (server.binary !== 'vault') symlinkSync(bin, run.file('bin', server.binary));
   symlinkSync(binaryPath(components.kubernetes, 'kubectl', env), run.file('bin', 'kubectl'));
   if (withNode) symlinkSync(binaryPath(components.containerd, 'ctr', env), run.file('bin', 'ctr'));
 }

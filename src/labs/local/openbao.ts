@@ -6,7 +6,6 @@
 import { readFileSync } from 'node:fs';
 import { ComponentStartError } from '../../errors.ts';
 import { binaryPath } from '../../components/cache.ts';
-import { components } from '../../components/versions.ts';
 import { secrets } from '../../secrets/secret-registry.ts';
 import { waitFor } from '../../time.ts';
 import type { RunDir } from '../run-dir.ts';
@@ -14,19 +13,26 @@ import { VaultClient } from '../../vault/client.ts';
 import { baseEnv } from './component-specs.ts';
 import type { ComponentSpec } from './launch.ts';
 import { vaultArgs, vaultEnv } from './vault-eso-specs.ts';
+import { vaultServer, type VaultServer } from '../vault-server.ts';
 
 export const VAULT_READY_TIMEOUT_MS = 20_000;
 
-export function vaultSpec(run: RunDir, env: NodeJS.ProcessEnv, port: number, token: string): ComponentSpec {
-  const bao = components.openbao;
+/** The Vault server's spec: OpenBao by default, HashiCorp Vault with `--vault-server hashicorp` (same dev flags). */
+export function vaultSpec(
+  run: RunDir,
+  env: NodeJS.ProcessEnv,
+  port: number,
+  token: string,
+  server: VaultServer = vaultServer(),
+): ComponentSpec {
   return {
-    name: 'openbao',
-    version: bao.version,
-    file: binaryPath(bao, 'bao', env),
+    name: server.component,
+    version: server.pin.version,
+    file: binaryPath(server.pin, server.binary, env),
     args: vaultArgs(port),
-    env: vaultEnv(baseEnv(run), token),
+    env: vaultEnv(baseEnv(run), token, server.name),
     port,
-    what: 'OpenBao sys/health',
+    what: `${server.label} sys/health`,
     timeoutMs: VAULT_READY_TIMEOUT_MS,
     probe: async (signal) => {
       const h = await new VaultClient({ address: `http://127.0.0.1:${port}`, token: '' }).health(signal);
@@ -43,7 +49,7 @@ export function countUnsealKeys(logFile: string): number {
   }
 }
 
-/** The newest "Unseal Key: <base64>" line of the OpenBao log (dev mode prints one at every start). */
+/** The newest "Unseal Key: <base64>" line of the Vault server's log (dev mode prints one at every start). */
 export function readUnsealKey(logFile: string): string | undefined {
   try {
     const text = readFileSync(logFile, 'utf8');
@@ -58,25 +64,32 @@ export function readUnsealKey(logFile: string): string | undefined {
  * Wait for the key line of this start (the `before`+1-th) and keep it. A start without its key is a failed start:
  * the lab could not unseal Vault after a `sealVault`.
  */
-export async function captureUnsealKey(run: RunDir, before: number, signal: AbortSignal): Promise<void> {
-  const log = run.logFile('openbao');
+export async function captureUnsealKey(
+  run: RunDir,
+  before: number,
+  signal: AbortSignal,
+  server: VaultServer = vaultServer(),
+): Promise<void> {
+  const log = run.logFile(server.component);
   try {
     await waitFor(
       async () =>
         countUnsealKeys(log) > before
           ? { done: true as const, value: undefined }
           : { done: false as const, seen: 'no unseal key line yet' },
-      { what: "OpenBao's unseal key in its log", timeoutMs: 10_000, intervalMs: 25, signal },
+      { what: `${server.label}'s unseal key in its log`, timeoutMs: 10_000, intervalMs: 25, signal },
     );
   } catch (e) {
     if (signal.aborted) throw e;
-    throw new ComponentStartError('openbao', 'answered sys/health but printed no unseal key', {
+    throw new ComponentStartError(server.component, 'answered sys/health but printed no unseal key', {
       logFile: log,
     });
   }
   const key = readUnsealKey(log);
   if (!key)
-    throw new ComponentStartError('openbao', 'its unseal key line could not be read', { logFile: log });
+    throw new ComponentStartError(server.component, 'its unseal key line could not be read', {
+      logFile: log,
+    });
   secrets.add(key);
   run.writePrivate('vault-unseal-key', key + '\n');
 }

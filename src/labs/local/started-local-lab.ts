@@ -20,6 +20,7 @@ import { launch, readTail, stopComponent } from './launch.ts';
 import { cleanupNodeLeftovers, nodeImageList } from './node/local-node.ts';
 import { captureUnsealKey, countUnsealKeys, readUnsealKey, vaultSpec } from './openbao.ts';
 import { stopRecordedComponents } from './stale.ts';
+import { vaultServer, type VaultServer } from '../vault-server.ts';
 
 /** What only the process that started the lab has. */
 export interface Ownership {
@@ -32,6 +33,7 @@ export interface Ownership {
 export class StartedLocalLab extends RecordedLab {
   readonly provider = 'local' as const;
   readonly faults: LabFaults;
+  private readonly server: VaultServer;
   /** Where the run directory was kept by `stop({ keep: true })`. */
   keptAt: string | undefined;
 
@@ -44,6 +46,7 @@ export class StartedLocalLab extends RecordedLab {
     if (!record.connection)
       throw new LabError('E_LAB_STATE', `lab ${record.id} has no connection recorded (still starting?)`);
     super(run, record, record.connection, owned?.cleanup);
+    this.server = vaultServer(record.vaultServer);
     this.faults = this.makeFaults();
   }
 
@@ -78,7 +81,7 @@ export class StartedLocalLab extends RecordedLab {
       'kube-apiserver': (p) => get(`https://127.0.0.1:${p}/readyz`, { ca }),
       'kube-controller-manager': (p) => get(`https://127.0.0.1:${p}/healthz`, { insecure: true }),
       'kube-scheduler': (p) => get(`https://127.0.0.1:${p}/healthz`, { insecure: true }),
-      openbao: async (p) =>
+      [this.server.component]: async (p) =>
         (
           await new VaultClient({
             address: `http://127.0.0.1:${p}`,
@@ -97,7 +100,7 @@ export class StartedLocalLab extends RecordedLab {
         if (alive && c.port !== undefined && probe) {
           try {
             healthy = await probe(c.port);
-            if (!healthy) detail = c.name === 'openbao' ? 'sealed or not ready' : 'not ready';
+            if (!healthy) detail = c.name === this.server.component ? 'sealed or not ready' : 'not ready';
           } catch (e) {
             detail = errorMessage(e);
           }
@@ -138,20 +141,23 @@ export class StartedLocalLab extends RecordedLab {
   }
 
   private async startVault(signal: AbortSignal): Promise<void> {
-    const before = countUnsealKeys(this.run.logFile('openbao'));
-    const spec = vaultSpec(this.run, this.env, this.port('openbao'), this.connection.vault.token);
+    const name = this.server.component;
+    const before = countUnsealKeys(this.run.logFile(name));
+    const spec = vaultSpec(this.run, this.env, this.port(name), this.connection.vault.token, this.server);
     await launch(this.run, this.record, spec, signal, (e) => this.emit(e));
-    await captureUnsealKey(this.run, before, signal);
+    await captureUnsealKey(this.run, before, signal, this.server);
   }
 
   private makeFaults(): LabFaults {
     return {
       ...sealFaults(
         this.connection,
-        () => readUnsealKey(this.run.logFile('openbao')) ?? readFileTrim(this.run.file('vault-unseal-key')),
+        () =>
+          readUnsealKey(this.run.logFile(this.server.component)) ??
+          readFileTrim(this.run.file('vault-unseal-key')),
       ),
       stopVault: async () => {
-        await stopComponent(this.record, 'openbao');
+        await stopComponent(this.record, this.server.component);
         // The same port is reused on start: make sure it is released.
         await sleep(100);
       },

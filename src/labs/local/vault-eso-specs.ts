@@ -1,8 +1,10 @@
 /**
- * Command lines for the OpenBao dev server and the ESO controller. The root token reaches OpenBao through its
- * environment (not argv, which any local user can read with `ps`); ESO gets an explicit KUBECONFIG and no
- * VAULT_* / BAO_* variable at all (with VAULT_TOKEN set, ESO would skip Kubernetes auth and revoke that token).
+ * Command lines for the Vault dev server (OpenBao's `bao` or HashiCorp Vault's `vault`: the same dev-mode flags)
+ * and the ESO controller. The root token reaches the server through its environment (not argv, which any local
+ * user can read with `ps`); ESO gets an explicit KUBECONFIG and no VAULT_* / BAO_* variable at all (with
+ * VAULT_TOKEN set, ESO would skip Kubernetes auth and revoke that token).
  */
+import type { VaultServerName } from '../vault-server.ts';
 
 export function vaultArgs(port: number): string[] {
   return [
@@ -14,7 +16,13 @@ export function vaultArgs(port: number): string[] {
   ];
 }
 
-export function vaultEnv(base: Record<string, string>, rootToken: string): Record<string, string> {
+export function vaultEnv(
+  base: Record<string, string>,
+  rootToken: string,
+  server: VaultServerName = 'openbao',
+): Record<string, string> {
+  // HashiCorp Vault reads only VAULT_*; its dev mode already disables mlock (dev config `disable_mlock = true`).
+  if (server === 'hashicorp') return { ...base, VAULT_DEV_ROOT_TOKEN_ID: rootToken };
   return {
     ...base,
     BAO_DEV_ROOT_TOKEN_ID: rootToken,
