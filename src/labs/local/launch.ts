@@ -3,7 +3,7 @@
  * lab.json the moment it is spawned and carries the run directory in its environment (RUN_MARKER), so a harness
  * killed at any point leaves nothing that the next command cannot find and stop.
  */
-import { readFileSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readFileSync, readSync } from 'node:fs';
 import { ComponentStartError, abortError, errorMessage } from '../../errors.ts';
 import {
   RUN_MARKER,
@@ -136,10 +136,28 @@ export function lastErrorLine(file: string): string | undefined {
   return undefined;
 }
 
-/** The last lines of a log, preceded by earlier error lines that the tail would miss. Redacted. */
-export function readTail(file: string, n = 25): string {
+/** The last `maxBytes` of a file (from its first whole line), or all of it when smaller. */
+export function readFileEnd(file: string, maxBytes: number): string {
+  const fd = openSync(file, 'r');
   try {
-    const text = readFileSync(file, 'utf8');
+    const size = fstatSync(fd).size;
+    if (size <= maxBytes) return readFileSync(fd, 'utf8');
+    const buf = Buffer.alloc(maxBytes);
+    const got = readSync(fd, buf, 0, maxBytes, size - maxBytes);
+    const text = buf.subarray(0, got).toString('utf8');
+    return text.slice(text.indexOf('\n') + 1);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * The last `n` lines of a log, after up to five earlier error lines (a component's cause often scrolls away).
+ * Only the file's last `maxBytes` are read: logs of a long run (ESO at debug level) grow to megabytes.
+ */
+export function readTail(file: string, n = 25, maxBytes = 4 << 20): string {
+  try {
+    const text = readFileEnd(file, maxBytes);
     const tail = tailLines(text, n);
     const errors = text
       .split('\n')

@@ -40,7 +40,8 @@ export function esoArgs(healthPort: number): string[] {
     '--enable-push-secret-reconciler=false',
     '--enable-cluster-external-secret-reconciler=false',
     '--enable-cluster-push-secret-reconciler=false',
-    '--loglevel=info',
+    // Debug lines show a reconcile that found nothing to refresh ("skipping refresh"): esoSettled waits for it.
+    '--loglevel=debug',
   ];
 }
 

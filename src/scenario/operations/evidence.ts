@@ -232,7 +232,7 @@ export async function gatherEvidence(
   // ESO's log tail: the lines about this ExternalSecret and its store since the ExternalSecret was created (the
   // same names recur across scenarios), one line each without stack traces.
   try {
-    const tail = secrets.redact(await bounded(rt.lab.esoLogTail(80), ms, 'ESO log'));
+    const tail = secrets.redact(await bounded(rt.lab.esoLogTail(400), ms, 'ESO log'));
     const objects = [
       ...(req.externalSecret ? [`${req.namespace}/${req.externalSecret}`] : []),
       ...(evidence.store ? [`${req.namespace}/${evidence.store.name}`, evidence.store.name] : []),
@@ -240,7 +240,10 @@ export async function gatherEvidence(
     const created = es?.metadata?.creationTimestamp
       ? new Date(es.metadata.creationTimestamp as unknown as string).getTime()
       : undefined;
-    const relevant = relevantEsoLines(tail, objects, created).map((l) => formatEsoLogLine(l, 10_000));
+    const relevant = relevantEsoLines(tail, objects, created)
+      .filter((l) => l.level !== 'debug')
+      .slice(-80)
+      .map((l) => formatEsoLogLine(l, 10_000));
     evidence.esoLog = relevant.join('\n');
     for (const l of relevant.slice(-4)) lines.push(`eso log: ${clip(l, 300)}`);
   } catch (e) {

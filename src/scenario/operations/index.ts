@@ -12,6 +12,7 @@ import {
   stopVaultOperation,
   unsealVaultOperation,
 } from './faults.ts';
+import { esoSettledOperation } from './eso-settled.ts';
 import { forceSyncOperation } from './force-sync.ts';
 import { assertPodEnvOperation, assertPodFileOperation } from './pod-values.ts';
 import { reloadOnChangeOperation } from './reload-on-change.ts';
@@ -38,6 +39,7 @@ export const operations: OperationHandler<ScenarioRuntime, any>[] = [
   expectUnchangedOperation,
   assertSecretAbsentOperation,
   forceSyncOperation,
+  esoSettledOperation,
   sleepOperation,
   sealVaultOperation,
   unsealVaultOperation,
