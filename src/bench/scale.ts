@@ -12,6 +12,8 @@ import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { LabError } from '../errors.ts';
 import { applyObject } from '../kube/apply.ts';
+import { countEsoReconciles } from '../kube/eso-log.ts';
+import { readFileEnd } from '../labs/local/launch.ts';
 import { createKubeClients, type KubeClients } from '../kube/client.ts';
 import { LocalLab, ephemeralLabName, type StartedLocalLab } from '../labs/local/local-lab.ts';
 import { runCommand } from '../process/command.ts';
@@ -254,6 +256,8 @@ async function scaleRun(lab: StartedLocalLab, n: number, signal: AbortSignal, pr
     const seen = wl.filter((x): x is number => x !== undefined);
     const within = seen.filter((x) => x <= windowMs).length;
     const pl = latencies(p).filter((x): x is number => x !== undefined);
+    // ESO's own account of the run, from its debug log (its metrics endpoint stays off: see esoMetrics).
+    const reconciles = countEsoReconciles(readFileEnd(lab.esoLogFile(), 256 << 20), setup.namespace, r0, r1);
     const labRss = (await lab.status(signal)).reduce((a, c) => a + (c.pid ? rssBytes(c.pid) : 0), 0);
     const durationS = (r1 - r0) / 1000;
     return {
@@ -275,7 +279,11 @@ async function scaleRun(lab: StartedLocalLab, n: number, signal: AbortSignal, pr
       late: seen.length - within,
       missed: n - seen.length,
       allWithinWindow: within === n,
-      eso: { pid: esoPid ?? null, cpuSeconds: round(esoCpu, 2) },
+      eso: {
+        pid: esoPid ?? null,
+        cpuSeconds: round(esoCpu, 2),
+        reconciles: { source: "ESO's debug log, rotation to end of observation", ...reconciles },
+      },
       vault: {
         requests: vaultRequests,
         requestsPerSecond: round(vaultRequests / durationS, 1),
@@ -333,7 +341,7 @@ export async function benchScale(env: NodeJS.ProcessEnv, signal: AbortSignal, o:
     esoMetrics: {
       available: false,
       reason:
-        "the local lab runs ESO with --metrics-addr=0 (its metrics endpoint would answer any local user unauthenticated); ESO's CPU is read from /proc instead",
+        "the local lab runs ESO with --metrics-addr=0: its metrics endpoint (controller-runtime, no authentication even with --metrics-secure) would answer any local user. ESO's CPU is read from /proc, its reconciles (synced, skipped, conflicts, errors) are counted from its debug log: eso.reconciles per run",
     },
     runs,
     ...(runs.length > 1

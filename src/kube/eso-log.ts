@@ -61,3 +61,39 @@ export function relevantEsoLines(tail: string, objects: readonly string[], since
         (sinceMs === undefined || l.at === undefined || l.at >= sinceMs),
     );
 }
+
+/** ESO's reconciles of the ExternalSecrets in one namespace, counted from its debug log over a time window. */
+export interface EsoReconcileCounts {
+  /** Reconciles that read the provider and wrote (or confirmed) the Secret: "reconciled secret". */
+  synced: number;
+  /** Reconciles that found nothing to refresh: "skipping refresh". */
+  skipped: number;
+  /** Status writes that lost a race with ESO's own cache and were requeued. */
+  conflicts: number;
+  /** Error lines ("Reconciler error" and the like). */
+  errors: number;
+  /** Distinct ExternalSecrets seen. */
+  objects: number;
+}
+
+export function countEsoReconciles(
+  log: string,
+  namespace: string,
+  fromMs: number,
+  toMs: number,
+): EsoReconcileCounts {
+  const c: EsoReconcileCounts = { synced: 0, skipped: 0, conflicts: 0, errors: 0, objects: 0 };
+  const seen = new Set<string>();
+  for (const raw of log.split('\n')) {
+    const l = parseEsoLogLine(raw);
+    if (!l?.object?.startsWith(`${namespace}/`) || l.at === undefined || l.at < fromMs || l.at > toMs)
+      continue;
+    seen.add(l.object);
+    if (l.level === 'error') c.errors++;
+    else if (l.msg === 'reconciled secret') c.synced++;
+    else if (l.msg === 'skipping refresh') c.skipped++;
+    else if (l.msg.startsWith('conflict while updating status')) c.conflicts++;
+  }
+  c.objects = seen.size;
+  return c;
+}

@@ -42,7 +42,11 @@ describe('bench scale --count 50', () => {
             samples: number;
             sortedMs: number[];
           };
-          eso: { pid: number; cpuSeconds: number };
+          eso: {
+            pid: number;
+            cpuSeconds: number;
+            reconciles: { synced: number; skipped: number; errors: number; objects: number };
+          };
           vault: { requests: number; requestsPerSecond: number };
           lab: { rssMiB: number };
           harness: {
@@ -72,6 +76,10 @@ describe('bench scale --count 50', () => {
       expect(l.max).toBeLessThan(2 * run!.windowMs);
       expect(run!.eso.pid).toBeGreaterThan(0);
       expect(run!.eso.cpuSeconds).toBeGreaterThan(0);
+      // ESO's own log: every one of the 50 synced the rotated value at least once, without errors.
+      expect(run!.eso.reconciles.synced).toBeGreaterThanOrEqual(50);
+      expect(run!.eso.reconciles.objects).toBe(50);
+      expect(run!.eso.reconciles.errors).toBe(0);
       // At least the 50 writes and ESO's 50 reads went through Vault.
       expect(run!.vault.requests).toBeGreaterThanOrEqual(100);
       expect(run!.vault.requestsPerSecond).toBeGreaterThan(0);

@@ -1,7 +1,8 @@
 /**
  * The second lab server, HashiCorp Vault (`--vault-server hashicorp`), on the real local lab: `scenario rotate`
  * from nothing (an ephemeral lab), then a lab started by `up --vault-server hashicorp` — its status, its `vault`
- * CLI — and the whole scenario library on it with `scenario all`.
+ * CLI — and the whole scenario library on it with `scenario all`; then the tutorial walkthrough (`tutorial --yes`),
+ * whose commands run HashiCorp Vault's own `vault` CLI.
  *
  * Needs the optional component (`vault-eso-lab build hashicorp-vault`; .ci/run builds it): without it the file
  * is skipped, visibly, with that reason.
@@ -147,6 +148,36 @@ describe.skipIf(!built)(`--vault-server hashicorp (${built ? 'HashiCorp Vault bu
         expect(rot.length, name).toBeGreaterThan(0);
         for (const x of rot) expect(x.withinWindow, name).toBe(true);
       }
+    });
+  });
+
+  describe('tutorial --yes --vault-server hashicorp', () => {
+    const tutorialEnv = isolatedEnv();
+    let r: CliResult;
+    let steps: { id: string; status: string }[];
+    beforeAll(async () => {
+      r = await cli(
+        ['tutorial', '--yes', '--provider', 'local', '--vault-server', 'hashicorp', '--json'],
+        tutorialEnv,
+      );
+      steps = JSON.parse(r.stdout) as { id: string; status: string }[];
+    }, 10 * 60_000);
+
+    it('runs every step of the walkthrough on HashiCorp Vault and exits 0', () => {
+      expect(r.exitCode, r.stderr.slice(-6000)).toBe(0);
+      expect(steps.length).toBeGreaterThanOrEqual(9);
+      for (const s of steps) expect(s.status, s.id).toBe('passed');
+      expect(r.stderr).toContain(`All ${steps.length} steps ran.`);
+    });
+
+    it("shows what HashiCorp Vault's CLI does with the tutorial's broken continuations", () => {
+      expect(r.stderr).toContain('[write][auth/kubernetes/config][ ]');
+      expect(r.stderr).toContain('line 1 alone: exit status');
+      expect(r.stderr).toContain('lines 2-5 alone: exit status');
+    });
+
+    it('stops its lab: nothing is left running', () => {
+      expect(processesMentioning(tutorialEnv.VAULT_ESO_LAB_STATE_DIR!)).toEqual([]);
     });
   });
 });

@@ -59,6 +59,11 @@ export class StartedLocalLab extends RecordedLab {
     return socket ? nodeImageList(socket, this.env, signal) : [];
   }
 
+  /** ESO's log file (JSON lines, debug level), for figures over a whole run (bench scale). */
+  esoLogFile(): string {
+    return this.run.logFile('eso');
+  }
+
   async esoLogTail(lines = 40): Promise<string> {
     return readTail(this.run.logFile('eso'), lines);
   }

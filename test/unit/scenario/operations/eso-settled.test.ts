@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { findSettled } from '../../../../src/scenario/operations/eso-settled.ts';
+import { countEsoReconciles } from '../../../../src/kube/eso-log.ts';
 
 const line = (o: Record<string, unknown>) => JSON.stringify(o);
 const es = (name: string, namespace = 'my-app') => ({ ExternalSecret: { name, namespace } });
@@ -45,5 +46,32 @@ describe('findSettled (ESO debug log)', () => {
       'not json',
     ].join('\n');
     expect(findSettled(tail, 'my-app/my-app-secrets', created)).toEqual({ debugSeen: false });
+  });
+});
+
+describe('countEsoReconciles', () => {
+  it('counts one namespace inside the window by what each reconcile did', () => {
+    const at = (s: number) => 1_795_815_000 + s;
+    const tail = [
+      line({ level: 'debug', ts: at(1), msg: 'reconciled secret', ...es('a', 'bench') }),
+      line({ level: 'debug', ts: at(2), msg: 'reconciled secret', ...es('b', 'bench') }),
+      line({ level: 'debug', ts: at(2), msg: 'skipping refresh', ...es('a', 'bench') }),
+      line({
+        level: 'debug',
+        ts: at(3),
+        msg: 'conflict while updating status, will requeue',
+        ...es('a', 'bench'),
+      }),
+      line({ level: 'error', ts: at(4), msg: 'Reconciler error', ...es('b', 'bench') }),
+      line({ level: 'debug', ts: at(4), msg: 'reconciled secret', ...es('a', 'other') }),
+      line({ level: 'debug', ts: at(9), msg: 'reconciled secret', ...es('a', 'bench') }),
+    ].join('\n');
+    expect(countEsoReconciles(tail, 'bench', at(0) * 1000, at(5) * 1000)).toEqual({
+      synced: 2,
+      skipped: 1,
+      conflicts: 1,
+      errors: 1,
+      objects: 2,
+    });
   });
 });
