@@ -549,3 +549,94 @@ describe('diagnose: the cases of test/fixtures/scenarios/diagnosis, with their r
     );
   });
 });
+
+/**
+ * The same rules on HashiCorp Vault v1.21.0 (`--vault-server hashicorp`): the messages below were observed on the
+ * local lab on 2026-12-01 (ESO v0.20.4; Events as the evidence gatherer formats them, an ESO log line as written).
+ * They match OpenBao's word for word apart from the address: ESO words the request, and both servers answer with
+ * the same error texts. Each rule is checked against them, so a change in either server's wording shows here.
+ */
+describe('diagnose with messages observed on HashiCorp Vault v1.21.0', () => {
+  const HV = 'http://127.0.0.1:45689';
+  const hv = (over: Partial<DiagnosisEvidence> = {}) =>
+    ev({ vault: { address: HV, health: { sealed: false, initialized: true } }, ...over });
+  const HV_DENIED = `Warning UpdateFailed (x6): error processing spec.data[0] (key: my-app/config), err: cannot read secret data from Vault: Error making API request. URL: GET ${HV}/v1/secret/data/my-app/config Code: 403. Errors: * 1 error occurred: * permission denied`;
+  const HV_SEALED = `Warning UpdateFailed (x2): error processing spec.data[0] (key: my-app/config), err: unable to log in to auth method: unable to log in with Kubernetes auth: Error making API request. URL: PUT ${HV}/v1/auth/kubernetes/login Code: 503. Errors: * Vault is sealed`;
+  const HV_INVALID_ROLE = `Warning InvalidProviderConfig (x6): unable to log in to auth method: unable to log in with Kubernetes auth: Error making API request. URL: PUT ${HV}/v1/auth/kubernetes/login Code: 400. Errors: * invalid role name "nosuch-role"`;
+  const HV_LOGIN_REFUSED = `Warning InvalidProviderConfig (x6): unable to log in to auth method: unable to log in with Kubernetes auth: Error making API request. URL: PUT ${HV}/v1/auth/kubernetes/login Code: 403. Errors: * service account name not authorized`;
+  const HV_NO_DATA =
+    'Warning UpdateFailed (x6): error processing spec.data[0] (key: my-app/nope), err: Secret does not exist';
+  const HV_NO_KEY =
+    'Warning UpdateFailed (x6): error processing spec.data[0] (key: my-app/config), err: cannot find secret data for key: "nope"';
+  const HV_V1 = `Warning UpdateFailed (x6): error processing spec.data[0] (key: my-app/config), err: cannot read secret data from Vault: Error making API request. URL: GET ${HV}/v1/secret/my-app/config Code: 403. Errors: * 1 error occurred: * permission denied`;
+  const HV_LOG_DENIED = JSON.stringify({
+    level: 'error',
+    ts: 1796125748.0108309,
+    msg: 'Reconciler error',
+    controller: 'externalsecret',
+    ExternalSecret: { name: 'my-app-secrets', namespace: 'my-app' },
+    namespace: 'my-app',
+    name: 'my-app-secrets',
+    error: `error processing spec.data[0] (key: my-app/config), err: cannot read secret data from Vault: Error making API request.\n\nURL: GET ${HV}/v1/secret/data/my-app/config\nCode: 403. Errors:\n\n* 1 error occurred:\n\t* permission denied\n\n`,
+  });
+
+  it('policy without read: 403 permission denied, from the Event or from the ESO log alone', () => {
+    expect(diagnose(hv({ events: [HV_DENIED] }))).toBe(
+      "permission denied: Vault refused ESO's read of my-app/config (check the role's policies)",
+    );
+    const log = relevantEsoLines(HV_LOG_DENIED, ['my-app/my-app-secrets']).map((l) =>
+      formatEsoLogLine(l, 1000),
+    );
+    expect(diagnose(hv({ esoLog: log.join('\n') }))).toMatch(/^permission denied: Vault refused ESO's read/);
+  });
+
+  it('sealed: live health first; the Event alone after unsealing means backoff', () => {
+    expect(
+      diagnose(
+        hv({ vault: { address: HV, health: { sealed: true, initialized: true } }, events: [HV_SEALED] }),
+      ),
+    ).toMatch(/^Vault is sealed/);
+    expect(diagnose(hv({ events: [HV_SEALED] }))).toBe(
+      'Vault was sealed when ESO last tried (HTTP 503: Vault is sealed); it is unsealed now and ESO backs off before retrying',
+    );
+  });
+
+  it('login refused: a role bound elsewhere (403) and a role that does not exist (400)', () => {
+    expect(diagnose(hv({ events: [HV_LOGIN_REFUSED] }))).toMatch(
+      /^Vault refused the login as my-app-sa to role my-app-role \(HTTP 403: service account name not authorized\)/,
+    );
+    expect(diagnose(hv({ events: [HV_INVALID_ROLE] }))).toMatch(
+      /^Vault refused the login as my-app-sa to role my-app-role \(HTTP 400: invalid role name "nosuch-role"\)/,
+    );
+  });
+
+  it('a readable path with no data, a wrong property, and a KV v1 store on the v2 mount', () => {
+    expect(
+      diagnose(
+        hv({
+          externalSecret: { name: 'es-404', exists: true, ready: ES_FAILED, remoteKeys: ['my-app/nope'] },
+          paths: [{ path: 'my-app/nope', existsInVault: false }],
+          events: [HV_NO_DATA],
+        }),
+      ),
+    ).toBe('wrong path: my-app/nope does not exist in Vault');
+    expect(diagnose(hv({ events: [HV_NO_KEY] }))).toBe(
+      'wrong property: ESO finds no key "nope" in my-app/config (cannot find secret data for key: "nope")',
+    );
+    expect(
+      diagnose(
+        hv({
+          store: {
+            kind: 'SecretStore',
+            name: 'kv-v1',
+            exists: true,
+            ready: STORE_OK,
+            version: 'v1',
+            mount: 'secret',
+          },
+          events: [HV_V1],
+        }),
+      ),
+    ).toMatch(/^wrong KV version: SecretStore kv-v1 uses version v1 but secret\/ is a KV v2 mount/);
+  });
+});
