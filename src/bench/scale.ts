@@ -14,6 +14,7 @@ import { LabError } from '../errors.ts';
 import { applyObject } from '../kube/apply.ts';
 import { countEsoReconciles } from '../kube/eso-log.ts';
 import { readFileEnd } from '../labs/local/launch.ts';
+import { ESO_WORKERS } from '../labs/local/vault-eso-specs.ts';
 import { createKubeClients, type KubeClients } from '../kube/client.ts';
 import { LocalLab, ephemeralLabName, type StartedLocalLab } from '../labs/local/local-lab.ts';
 import { runCommand } from '../process/command.ts';
@@ -213,6 +214,20 @@ async function tearDown(
     .catch(() => undefined);
 }
 
+/**
+ * Why rotations came late, from the run's own figures: every ExternalSecret due once per refresh interval needs
+ * N / interval syncs per second; ESO's log says how many it did. Below that rate ESO falls behind (its queue),
+ * not the harness; at or above it, the figures do not say, and this says so.
+ */
+export function whyLate(n: number, synced: number, overS: number, within: number, seen: number): string {
+  const needed = n / SCALE_REFRESH_INTERVAL_S;
+  const rate = synced / Math.max(overS, 0.001);
+  const late = `${seen - within} of ${n} came after the window`;
+  if (rate < needed * 0.9)
+    return `${late}: ESO synced ${round(rate, 1)} ExternalSecrets/s (${synced} in ${round(overS, 1)} s, --concurrent=${ESO_WORKERS}), below the ${round(needed, 1)}/s that ${n} ExternalSecrets every ${SCALE_REFRESH_INTERVAL_S} s need: its queue falls behind (each sync logs in to Vault and reads)`;
+  return `${late}; ESO synced ${round(rate, 1)}/s against ${round(needed, 1)}/s needed, so its throughput alone does not explain it (see latencyMs.sortedMs)`;
+}
+
 async function scaleRun(lab: StartedLocalLab, n: number, signal: AbortSignal, progress: (m: string) => void) {
   const kube = createKubeClients(lab.connection.kubeconfigPath, lab.connection.context);
   const vault = new VaultClient({
@@ -279,6 +294,7 @@ async function scaleRun(lab: StartedLocalLab, n: number, signal: AbortSignal, pr
       late: seen.length - within,
       missed: n - seen.length,
       allWithinWindow: within === n,
+      ...(within === n ? {} : { whyLate: whyLate(n, reconciles.synced, durationS, within, seen.length) }),
       eso: {
         pid: esoPid ?? null,
         cpuSeconds: round(esoCpu, 2),

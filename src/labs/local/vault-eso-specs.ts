@@ -31,12 +31,15 @@ export function vaultEnv(
   };
 }
 
+/** ESO's reconcile workers (`--concurrent`; the chart's default is 1, the kind lab's values say 4 too). */
+export const ESO_WORKERS = 4;
+
 export function esoArgs(healthPort: number): string[] {
   return [
     '--metrics-addr=0',
     `--live-addr=127.0.0.1:${healthPort}`,
     '--enable-leader-election=false',
-    '--concurrent=4',
+    `--concurrent=${ESO_WORKERS}`,
     '--enable-push-secret-reconciler=false',
     '--enable-cluster-external-secret-reconciler=false',
     '--enable-cluster-push-secret-reconciler=false',
