@@ -222,7 +222,8 @@ async function tearDown(
 export function whyLate(n: number, synced: number, overS: number, within: number, seen: number): string {
   const needed = n / SCALE_REFRESH_INTERVAL_S;
   const rate = synced / Math.max(overS, 0.001);
-  const late = `${seen - within} of ${n} came after the window`;
+  const missed = n - seen;
+  const late = `${seen - within} of ${n} came after the window${missed ? ` and ${missed} not before the observation ended` : ''}`;
   if (rate < needed * 0.9)
     return `${late}: ESO synced ${round(rate, 1)} ExternalSecrets/s (${synced} in ${round(overS, 1)} s, --concurrent=${ESO_WORKERS}), below the ${round(needed, 1)}/s that ${n} ExternalSecrets every ${SCALE_REFRESH_INTERVAL_S} s need: its queue falls behind (each sync logs in to Vault and reads)`;
   return `${late}; ESO synced ${round(rate, 1)}/s against ${round(needed, 1)}/s needed, so its throughput alone does not explain it (see latencyMs.sortedMs)`;

@@ -12,3 +12,11 @@ describe('bench scale: why rotations came late', () => {
     expect(whyLate(50, 60, 10, 49, 50)).toMatch(/does not explain it/);
   });
 });
+
+describe('bench scale: missed rotations', () => {
+  it('counts the ones never seen apart from the late ones (N=1000, measured 2026-12-01)', () => {
+    expect(whyLate(1000, 421, 45.1, 82, 332)).toMatch(
+      /^250 of 1000 came after the window and 668 not before the observation ended: ESO synced 9\.3 ExternalSecrets\/s/,
+    );
+  });
+});
