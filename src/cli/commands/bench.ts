@@ -19,6 +19,7 @@ import {
 } from '../../bench/startup.ts';
 import { ROTATE_WALL_GOAL_MS, WATCH_DETECTION_GOAL_MS, benchRotate } from '../../bench/rotate.ts';
 import { SCALE_REFRESH_INTERVAL_S, benchScale } from '../../bench/scale.ts';
+import { LIBRARY_WALL_GOAL_MS, benchLibrary } from '../../bench/library.ts';
 import { labProgress } from '../../report/lab-progress.ts';
 import { writeBenchHtml } from '../../report/html-bench.ts';
 import { secrets } from '../../secrets/secret-registry.ts';
@@ -45,16 +46,24 @@ export function parseCurve(v: string): number[] {
 export const benchCommand: Command = {
   name: 'bench',
   summary: 'measure startup, rotation latency and scale on the local lab (JSON output)',
-  usage: 'bench <startup|rotate|scale> [--runs N] [--count N] [--curve N,N,…] [--report-html FILE]',
+  usage:
+    'bench <startup|rotate|scale|library> [--runs N] [--count N] [--curve N,N,…] [--parallel N] [--report-html FILE]',
   details: `startup: 'vault-eso-lab --help' (goal <= ${HELP_GOAL_MS} ms) and 'up' (goal <= ${STARTUP_GOAL_MS} ms, ${STARTUP_WITH_NODE_GOAL_MS} ms with a node) timed from exec to exit,
   median of N runs (default 5), and the lab's resident memory per process (goal <= ${MEMORY_GOAL_MIB} MiB in all).
 rotate: 'scenario rotate' from nothing, exec to exit (goal <= ${ROTATE_WALL_GOAL_MS} ms), and the watch's signed detection
   delay vs a 1 s poller (goal <= ${WATCH_DETECTION_GOAL_MS} ms).
 scale: N ExternalSecrets (default 500, refreshInterval ${SCALE_REFRESH_INTERVAL_S}s) rotated at once: latency p50/p95/p99/max vs the
   window, ESO's CPU, Vault requests/s, lab memory, harness CPU and memory (watch vs 1 GET/object/s poller);
-  --curve 100,250,500,1000 runs several sizes on one lab and reports how each figure grows.`,
+  --curve 100,250,500,1000 runs several sizes on one lab and reports how each figure grows.
+library: 'scenario all' (--parallel N) on a lab that is up, exec to exit, N runs (default 5; goal <= ${LIBRARY_WALL_GOAL_MS} ms
+  median and no flakes): each run's shared and exclusive phases, failures, and the flakes across runs.`,
   options: {
-    runs: { type: 'string', description: 'startup: number of runs (default 5)', valueName: 'n' },
+    runs: { type: 'string', description: 'startup, library: number of runs (default 5)', valueName: 'n' },
+    parallel: {
+      type: 'string',
+      description: "library: scenario all's --parallel (default: its own)",
+      valueName: 'n',
+    },
     count: { type: 'string', description: 'scale: ExternalSecrets (default 500)', valueName: 'n' },
     curve: { type: 'string', description: 'scale: several sizes, e.g. 100,250,500,1000', valueName: 'sizes' },
     'report-html': {
@@ -66,12 +75,14 @@ scale: N ExternalSecrets (default 500, refreshInterval ${SCALE_REFRESH_INTERVAL_
   allowPositionals: true,
   async run({ positionals, values, out, env, signal, cwd }) {
     const which = positionals[0];
-    if (which !== 'startup' && which !== 'rotate' && which !== 'scale')
-      throw new UsageError("bench: name a benchmark: 'startup', 'rotate' or 'scale'");
+    if (which !== 'startup' && which !== 'rotate' && which !== 'scale' && which !== 'library')
+      throw new UsageError("bench: name a benchmark: 'startup', 'rotate', 'scale' or 'library'");
     const runs = wholeNumber(stringOption(values, 'runs'), 'runs', 5, 1, 50);
     const count = wholeNumber(stringOption(values, 'count'), 'count', 500, 1, 5000);
     const curve = stringOption(values, 'curve');
     const sizes = curve === undefined ? [count] : parseCurve(curve);
+    const parallelText = stringOption(values, 'parallel');
+    const parallel = parallelText === undefined ? undefined : wholeNumber(parallelText, 'parallel', 1, 1, 32);
     const html = stringOption(values, 'report-html');
     await ensureComponents({ signal, emit: labProgress(out), env });
     const b = benchEnv(env);
@@ -82,7 +93,14 @@ scale: N ExternalSecrets (default 500, refreshInterval ${SCALE_REFRESH_INTERVAL_
           ? await benchStartup(b.env, signal, runs, out.info)
           : which === 'rotate'
             ? await benchRotate(b.env, signal, out.info, scratch)
-            : await benchScale(b.env, signal, { sizes, progress: out.info });
+            : which === 'scale'
+              ? await benchScale(b.env, signal, { sizes, progress: out.info })
+              : await benchLibrary(b.env, signal, {
+                  runs,
+                  ...(parallel ? { parallel } : {}),
+                  scratch,
+                  progress: out.info,
+                });
       if (html) await writeBenchHtml(resolve(cwd, html), result as Record<string, unknown>, secrets);
       out.result(secrets.redact(JSON.stringify(result, null, 2)));
       return ExitCode.passed;
