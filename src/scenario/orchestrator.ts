@@ -21,6 +21,7 @@ import {
 } from '../report/report-model.ts';
 import type { Scenario } from './model.ts';
 import { runScenario, type RunScenarioOptions } from './runner.ts';
+import { newScenarioReport } from './scenario-report.ts';
 import { parseTemplate, stringsIn } from './template.ts';
 
 /** Operations that change what every scenario on the lab depends on (one Vault, one ESO). */
@@ -201,21 +202,7 @@ export async function runScenarios<R>(
 }
 
 function notRun(scenario: Scenario, provider: string): ScenarioReport {
-  return {
-    scenario: scenario.name,
-    description: scenario.description,
-    file: scenario.file,
-    provider,
-    passed: true,
-    skipped: 'not run: the run was interrupted',
-    notRun: true,
-    startedAt: new Date().toISOString(),
-    durationMs: 0,
-    steps: [],
-    cleanups: [],
-    cleanupErrors: [],
-    rotations: [],
-  };
+  return { ...newScenarioReport(scenario, provider, 'not run: the run was interrupted'), notRun: true };
 }
 
 /** A run event as a timeline entry (operations as spans: the start carries the end once it is known). */

@@ -40,6 +40,17 @@ export const vaultValueSchema = z
   );
 export type VaultValue = z.infer<typeof vaultValueSchema>;
 
+/** A KV secret's data as `vaultKv put` and `vaultSetup` take it. */
+export const vaultSecretDataSchema = z
+  .record(z.string().min(1), vaultValueSchema)
+  .describe('Keys and values (literal, `{ random: true }` or `{ json: ... }`)');
+
+/** KV v2 custom_metadata, as `vaultKv put` and `vaultSetup` take it. */
+export const customMetadataSchema = z
+  .record(z.string().min(1), z.string())
+  .optional()
+  .describe('KV v2 custom_metadata (tags `dataFrom.find` can select by; names and values are not secret)');
+
 /** JSON with object keys sorted, as Go's json.Marshal writes a map (what ESO puts in a Secret for an object). */
 export function goJson(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(goJson).join(',')}]`;

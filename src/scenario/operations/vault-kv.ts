@@ -8,7 +8,8 @@ import {
   describeDataShape,
   resolveData,
   resolveVaultData,
-  vaultValueSchema,
+  customMetadataSchema,
+  vaultSecretDataSchema,
 } from './values.ts';
 
 const write = z
@@ -23,13 +24,8 @@ const write = z
 const put = z
   .object({
     path: vaultPathSchema,
-    data: z
-      .record(z.string().min(1), vaultValueSchema)
-      .describe('Keys and values (literal, `{ random: true }` or `{ json: ... }`)'),
-    customMetadata: z
-      .record(z.string().min(1), z.string())
-      .optional()
-      .describe('custom_metadata of the secret (tags `dataFrom.find` can select by; not secret)'),
+    data: vaultSecretDataSchema,
+    customMetadata: customMetadataSchema,
   })
   .strict();
 

@@ -22,7 +22,12 @@ import {
 } from '../../tutorial/vault-setup.ts';
 import { k8sNameSchema, namespaceSchema, vaultPathSchema, type Handler } from './common.ts';
 import { mark } from './marks.ts';
-import { describeDataShape, resolveVaultData, vaultValueSchema } from './values.ts';
+import {
+  customMetadataSchema,
+  describeDataShape,
+  resolveVaultData,
+  vaultSecretDataSchema,
+} from './values.ts';
 
 const vaultName = z
   .string()
@@ -79,15 +84,8 @@ const schema = z
     secret: z
       .object({
         path: vaultPathSchema,
-        data: z
-          .record(z.string().min(1), vaultValueSchema)
-          .describe('Keys and values (literal, `{ random: true }` or `{ json: ... }`)'),
-        customMetadata: z
-          .record(z.string().min(1), z.string())
-          .optional()
-          .describe(
-            'KV v2 custom_metadata (tags `dataFrom.find` can select by; names and values are not secret)',
-          ),
+        data: vaultSecretDataSchema,
+        customMetadata: customMetadataSchema,
       })
       .strict()
       .describe('The KV secret to write'),
