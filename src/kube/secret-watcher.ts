@@ -169,7 +169,15 @@ export class SecretWatcher {
         if (predicate(e)) finish(() => resolve(e));
       });
       options.signal?.addEventListener('abort', onAbort, { once: true });
-      const timer = setTimeout(() => finish(() => resolve(undefined)), Math.max(0, options.timeoutMs));
+      // A timer can fire a millisecond before Date.now() reaches the deadline; re-arm for
+      // the remainder so "nothing happened for timeoutMs" holds by the wall clock events use.
+      const deadline = Date.now() + Math.max(0, options.timeoutMs);
+      const arm = (): ReturnType<typeof setTimeout> =>
+        setTimeout(() => {
+          if (Date.now() < deadline) timer = arm();
+          else finish(() => resolve(undefined));
+        }, deadline - Date.now());
+      let timer = arm();
     });
   }
 

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { V1Secret } from '@kubernetes/client-node';
 import { SecretWatcher, type SecretListResult, type WatchFn } from '../../../src/kube/secret-watcher.ts';
 
@@ -171,5 +171,26 @@ describe('SecretWatcher', () => {
     expect(w.describeLatest()).toContain('password=sha256:');
     expect(w.describeLatest()).not.toContain('hunter2-secret');
     await w.stop();
+  });
+  it('a waitFor that times out has lasted its full timeout by Date.now, even when a timer fires early', async () => {
+    const server = fakeServer(() => ({ resourceVersion: '100', secret: secret('90', { a: 'value-a-1' }) }));
+    const w = new SecretWatcher('ns', 's', { ...server, ...fast });
+    await w.start();
+    // The wall clock lags the timer by 5 ms on the first look after the timer fires (CI saw
+    // 9999 ms for a 10 s hold): waitFor must re-arm rather than resolve early.
+    const real = Date.now.bind(Date);
+    let lag = 0;
+    const spy = vi.spyOn(Date, 'now').mockImplementation(() => real() - lag);
+    try {
+      const start = Date.now();
+      const pending = w.waitFor(() => false, { timeoutMs: 40 });
+      setTimeout(() => (lag = 5), 20);
+      const result = await pending;
+      expect(result).toBeUndefined();
+      expect(Date.now() - start).toBeGreaterThanOrEqual(40);
+    } finally {
+      spy.mockRestore();
+      await w.stop();
+    }
   });
 });
