@@ -31,3 +31,23 @@ export function selfCpuSeconds(): number {
   const u = process.cpuUsage();
   return (u.user + u.system) / 1e6;
 }
+
+/** The machine's CPU time so far, all cores, from the first line of /proc/stat: busy and total, in seconds. */
+export function machineCpuSeconds(): { busy: number; total: number } {
+  try {
+    const line = readFileSync('/proc/stat', 'utf8').split('\n')[0] ?? '';
+    const v = line.trim().split(/\s+/).slice(1).map(Number);
+    // user nice system idle iowait irq softirq steal (guest time is already inside user).
+    const total = v.slice(0, 8).reduce((a, b) => a + b, 0);
+    const idle = (v[3] ?? 0) + (v[4] ?? 0);
+    return { busy: (total - idle) / USER_HZ, total: total / USER_HZ };
+  } catch {
+    return { busy: NaN, total: NaN };
+  }
+}
+
+/** The share of all cores' time that was busy between two readings of machineCpuSeconds (0–1). */
+export function busyShare(a: { busy: number; total: number }, b: { busy: number; total: number }): number {
+  const total = b.total - a.total;
+  return total > 0 ? (b.busy - a.busy) / total : NaN;
+}

@@ -22,7 +22,8 @@ import { secrets } from '../secrets/secret-registry.ts';
 import { waitFor, sleep } from '../time.ts';
 import { VaultClient } from '../vault/client.ts';
 import { configureKubernetesAuth, ensureAuthDelegator } from '../tutorial/vault-setup.ts';
-import { cpuSeconds, rssBytes, selfCpuSeconds } from './proc.ts';
+import { availableParallelism } from 'node:os';
+import { busyShare, cpuSeconds, machineCpuSeconds, rssBytes, selfCpuSeconds } from './proc.ts';
 import { growth, percentile, round } from './stats.ts';
 
 export const SCALE_REFRESH_INTERVAL_S = 10;
@@ -214,19 +215,54 @@ async function tearDown(
     .catch(() => undefined);
 }
 
+/** Where the machine's CPU went while the rotation was observed. */
+export interface MachineLoad {
+  cores: number;
+  /** Share of all cores' time that was busy, 0–1 (from /proc/stat). */
+  busyShare: number;
+  /** CPU seconds per process over the same period: the lab's components, the two harnesses, this bench. */
+  cpuSecondsByProcess: Record<string, number>;
+}
+
+export interface LateFigures {
+  n: number;
+  synced: number;
+  overS: number;
+  within: number;
+  seen: number;
+  machine?: MachineLoad;
+}
+
+/** Busy share from which the machine counts as saturated. */
+export const CPU_BOUND_SHARE = 0.9;
+
 /**
  * Why rotations came late, from the run's own figures: every ExternalSecret due once per refresh interval needs
  * N / interval syncs per second; ESO's log says how many it did. Below that rate ESO falls behind (its queue),
- * not the harness; at or above it, the figures do not say, and this says so.
+ * not the harness. Whether the machine itself was the bound comes from /proc/stat: saturated cores say so, with
+ * the processes that used them; with idle CPU left the bound is in ESO's own pipeline, which these figures
+ * cannot split further, and the text says so. At or above the rate, the figures do not explain it.
  */
-export function whyLate(n: number, synced: number, overS: number, within: number, seen: number): string {
-  const needed = n / SCALE_REFRESH_INTERVAL_S;
-  const rate = synced / Math.max(overS, 0.001);
-  const missed = n - seen;
-  const late = `${seen - within} of ${n} came after the window${missed ? ` and ${missed} not before the observation ended` : ''}`;
-  if (rate < needed * 0.9)
-    return `${late}: ESO synced ${round(rate, 1)} ExternalSecrets/s (${synced} in ${round(overS, 1)} s, --concurrent=${ESO_WORKERS}), below the ${round(needed, 1)}/s that ${n} ExternalSecrets every ${SCALE_REFRESH_INTERVAL_S} s need: its queue falls behind (each sync logs in to Vault and reads)`;
-  return `${late}; ESO synced ${round(rate, 1)}/s against ${round(needed, 1)}/s needed, so its throughput alone does not explain it (see latencyMs.sortedMs)`;
+export function whyLate(f: LateFigures): string {
+  const needed = f.n / SCALE_REFRESH_INTERVAL_S;
+  const rate = f.synced / Math.max(f.overS, 0.001);
+  const missed = f.n - f.seen;
+  const late = `${f.seen - f.within} of ${f.n} came after the window${missed ? ` and ${missed} not before the observation ended` : ''}`;
+  if (rate >= needed * 0.9)
+    return `${late}; ESO synced ${round(rate, 1)}/s against ${round(needed, 1)}/s needed, so its throughput alone does not explain it (see latencyMs.sortedMs)`;
+  const behind = `${late}: ESO synced ${round(rate, 1)} ExternalSecrets/s (${f.synced} in ${round(f.overS, 1)} s, --concurrent=${ESO_WORKERS}), below the ${round(needed, 1)}/s that ${f.n} ExternalSecrets every ${SCALE_REFRESH_INTERVAL_S} s need, so its queue falls behind`;
+  const m = f.machine;
+  if (!m || !Number.isFinite(m.busyShare)) return `${behind}; the machine's CPU load was not measured`;
+  const top = Object.entries(m.cpuSecondsByProcess)
+    .filter(([, v]) => Number.isFinite(v))
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, 5)
+    .map(([k, v]) => `${k} ${round(v, 1)} s`)
+    .join(', ');
+  const busy = `${Math.round(m.busyShare * 100)}%`;
+  if (m.busyShare >= CPU_BOUND_SHARE)
+    return `${behind}. The machine's ${m.cores} cores were ${busy} busy over the run (${top}): the lab is CPU-bound here, and ESO waits for the API server and Vault rather than computing`;
+  return `${behind}. The machine's ${m.cores} cores were only ${busy} busy (${top}), so the bound is not CPU: it is in ESO's own pipeline (its ${ESO_WORKERS} workers, each sync requests a ServiceAccount token, logs in to Vault with it, reads and updates the Secret); these figures cannot say which step`;
 }
 
 async function scaleRun(lab: StartedLocalLab, n: number, signal: AbortSignal, progress: (m: string) => void) {
@@ -236,7 +272,8 @@ async function scaleRun(lab: StartedLocalLab, n: number, signal: AbortSignal, pr
     token: lab.connection.vault.token,
     kvMount: lab.connection.vault.kvMount,
   });
-  const esoPid = (await lab.status(signal)).find((c) => c.name === 'eso')?.pid;
+  const labPids = (await lab.status(signal)).flatMap((c) => (c.pid ? [[c.name, c.pid] as const] : []));
+  const esoPid = labPids.find(([name]) => name === 'eso')?.[1];
   const t0 = performance.now();
   const setup = await setUp(lab, kube, vault, n, signal);
   progress(
@@ -248,6 +285,8 @@ async function scaleRun(lab: StartedLocalLab, n: number, signal: AbortSignal, pr
     const poll = startObserver('poll', lab, setup.namespace, n, 2 * windowMs + 10_000, signal);
     await Promise.all([watch.ready, poll.ready]);
     const esoCpu0 = esoPid ? cpuSeconds(esoPid) : NaN;
+    const labCpu0 = labPids.map(([, pid]) => cpuSeconds(pid));
+    const machine0 = machineCpuSeconds();
     const vault0 = await vaultRequestCount(lab, signal);
     const self0 = selfCpuSeconds();
     const r0 = Date.now();
@@ -262,6 +301,8 @@ async function scaleRun(lab: StartedLocalLab, n: number, signal: AbortSignal, pr
     const [w, p] = await Promise.all([watch.result, poll.result]);
     const r1 = Date.now();
     const esoCpu = esoPid ? cpuSeconds(esoPid) - esoCpu0 : NaN;
+    const machine1 = machineCpuSeconds();
+    const labCpu = Object.fromEntries(labPids.map(([name, pid], i) => [name, cpuSeconds(pid) - labCpu0[i]!]));
     const vaultRequests = (await vaultRequestCount(lab, signal)) - vault0 - 1; // minus the first scrape
     const selfCpu = selfCpuSeconds() - self0;
     const latencies = (o: ObserverResult) =>
@@ -276,6 +317,16 @@ async function scaleRun(lab: StartedLocalLab, n: number, signal: AbortSignal, pr
     const reconciles = countEsoReconciles(readFileEnd(lab.esoLogFile(), 256 << 20), setup.namespace, r0, r1);
     const labRss = (await lab.status(signal)).reduce((a, c) => a + (c.pid ? rssBytes(c.pid) : 0), 0);
     const durationS = (r1 - r0) / 1000;
+    const machine: MachineLoad = {
+      cores: availableParallelism(),
+      busyShare: busyShare(machine0, machine1),
+      cpuSecondsByProcess: {
+        ...labCpu,
+        'watch harness': w.cpuSeconds,
+        'poller harness': p.cpuSeconds,
+        bench: selfCpu,
+      },
+    };
     return {
       count: n,
       windowMs,
@@ -295,7 +346,18 @@ async function scaleRun(lab: StartedLocalLab, n: number, signal: AbortSignal, pr
       late: seen.length - within,
       missed: n - seen.length,
       allWithinWindow: within === n,
-      ...(within === n ? {} : { whyLate: whyLate(n, reconciles.synced, durationS, within, seen.length) }),
+      ...(within === n
+        ? {}
+        : {
+            whyLate: whyLate({
+              n,
+              synced: reconciles.synced,
+              overS: durationS,
+              within,
+              seen: seen.length,
+              machine,
+            }),
+          }),
       eso: {
         pid: esoPid ?? null,
         cpuSeconds: round(esoCpu, 2),
@@ -307,6 +369,15 @@ async function scaleRun(lab: StartedLocalLab, n: number, signal: AbortSignal, pr
         overSeconds: round(durationS, 1),
       },
       lab: { rssMiB: round(labRss / 2 ** 20) },
+      machine: {
+        description:
+          "the machine's CPU from rotation to the end of observation (/proc/stat), and each process's share",
+        cores: machine.cores,
+        busyShare: round(machine.busyShare, 3),
+        cpuSecondsByProcess: Object.fromEntries(
+          Object.entries(machine.cpuSecondsByProcess).map(([k, v]) => [k, round(v, 2)]),
+        ),
+      },
       harness: {
         watch: {
           cpuSeconds: round(w.cpuSeconds, 3),

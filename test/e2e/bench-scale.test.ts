@@ -49,6 +49,7 @@ describe('bench scale --count 50', () => {
           };
           vault: { requests: number; requestsPerSecond: number };
           lab: { rssMiB: number };
+          machine: { cores: number; busyShare: number; cpuSecondsByProcess: Record<string, number> };
           harness: {
             watch: { cpuSeconds: number; rssMiB: number; requests: number };
             poller: { cpuSeconds: number; rssMiB: number; requests: number };
@@ -74,6 +75,13 @@ describe('bench scale --count 50', () => {
       expect(l.p99).toBeLessThanOrEqual(l.max);
       // ESO refreshes every 10 s: no rotation can take much longer than two windows.
       expect(l.max).toBeLessThan(2 * run!.windowMs);
+      // Where the CPU went: the machine's busy share, and every lab process and both harnesses by name.
+      expect(run!.machine.cores).toBeGreaterThan(0);
+      expect(run!.machine.busyShare).toBeGreaterThan(0);
+      expect(run!.machine.busyShare).toBeLessThanOrEqual(1);
+      for (const p of ['kube-apiserver', 'etcd', 'eso', 'watch harness', 'poller harness'])
+        expect(run!.machine.cpuSecondsByProcess[p], p).toBeGreaterThanOrEqual(0);
+      expect(run!.machine.cpuSecondsByProcess.eso).toBeCloseTo(run!.eso.cpuSeconds, 1);
       expect(run!.eso.pid).toBeGreaterThan(0);
       expect(run!.eso.cpuSeconds).toBeGreaterThan(0);
       // ESO's own log: every one of the 50 synced the rotated value at least once, without errors.

@@ -1,21 +1,59 @@
 import { describe, expect, it } from 'vitest';
-import { whyLate } from '../../../src/bench/scale.ts';
+import { whyLate, type MachineLoad } from '../../../src/bench/scale.ts';
+
+// Measured on the local lab (2026-12-01, 2 cores): N=500 with the poller running beside the watch.
+const saturated: MachineLoad = {
+  cores: 2,
+  busyShare: 0.97,
+  cpuSecondsByProcess: {
+    'kube-apiserver': 14.2,
+    'poller harness': 11.7,
+    etcd: 5.3,
+    openbao: 4.8,
+    eso: 3.3,
+    'watch harness': 0.26,
+  },
+};
 
 describe('bench scale: why rotations came late', () => {
-  it("names ESO's throughput when it is below N per refresh interval", () => {
-    // Measured on the local lab (2026-12-01): 500 ExternalSecrets, 593 syncs in 26.8 s.
-    expect(whyLate(500, 593, 26.8, 243, 500)).toMatch(
+  it("names ESO's throughput and a saturated machine, with the processes that used it", () => {
+    const why = whyLate({ n: 500, synced: 593, overS: 26.8, within: 243, seen: 500, machine: saturated });
+    expect(why).toMatch(
       /^257 of 500 came after the window: ESO synced 22\.1 ExternalSecrets\/s \(593 in 26\.8 s, --concurrent=4\), below the 50\/s/,
+    );
+    expect(why).toMatch(
+      /2 cores were 97% busy over the run \(kube-apiserver 14\.2 s, poller harness 11\.7 s, etcd 5\.3 s, openbao 4\.8 s, eso 3\.3 s\): the lab is CPU-bound/,
+    );
+  });
+  it('does not blame the CPU when the machine had idle time: the bound is in ESO, and it says it cannot tell which step', () => {
+    const why = whyLate({
+      n: 500,
+      synced: 593,
+      overS: 26.8,
+      within: 243,
+      seen: 500,
+      machine: { ...saturated, busyShare: 0.55 },
+    });
+    expect(why).toMatch(/only 55% busy/);
+    expect(why).toMatch(/not CPU/);
+    expect(why).toMatch(/cannot say which step/);
+    expect(why).not.toMatch(/CPU-bound/);
+  });
+  it('says the load was not measured when it was not', () => {
+    expect(whyLate({ n: 500, synced: 593, overS: 26.8, within: 243, seen: 500 })).toMatch(
+      /CPU load was not measured$/,
     );
   });
   it('says the figures do not explain it when ESO kept up', () => {
-    expect(whyLate(50, 60, 10, 49, 50)).toMatch(/does not explain it/);
+    expect(whyLate({ n: 50, synced: 60, overS: 10, within: 49, seen: 50, machine: saturated })).toMatch(
+      /does not explain it/,
+    );
   });
 });
 
 describe('bench scale: missed rotations', () => {
   it('counts the ones never seen apart from the late ones (N=1000, measured 2026-12-01)', () => {
-    expect(whyLate(1000, 421, 45.1, 82, 332)).toMatch(
+    expect(whyLate({ n: 1000, synced: 421, overS: 45.1, within: 82, seen: 332 })).toMatch(
       /^250 of 1000 came after the window and 668 not before the observation ended: ESO synced 9\.3 ExternalSecrets\/s/,
     );
   });
