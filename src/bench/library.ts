@@ -21,6 +21,7 @@ export interface LibraryRunReport {
     passed: boolean;
     skipped?: string;
     exclusive?: string | boolean;
+    privateVault?: string;
     startedAt: string;
     durationMs: number;
   }[];
@@ -48,6 +49,8 @@ export function summarizeLibraryRun(r: LibraryRunReport, wallMs: number, exitCod
     failed: r.scenarios.filter((s) => !s.passed && !s.skipped).map((s) => s.scenario),
     skipped: r.scenarios.filter((s) => s.skipped).map((s) => s.scenario),
     exclusive: exclusive.map((s) => s.scenario),
+    /** Ran in the shared phase on a Vault server of their own (Vault faults). */
+    privateVault: ran.filter((s) => s.privateVault).map((s) => s.scenario),
   };
 }
 

@@ -89,12 +89,53 @@ export interface StartedLab extends AsyncDisposable {
   /** The images the lab's node holds now (labs with a node; nothing is ever pulled). */
   listNodeImages?(signal?: AbortSignal): Promise<string[]>;
   /**
+   * A Vault dev server of one scenario's own, next to the lab's (local lab): sealing or stopping it disturbs no
+   * other scenario, so a Vault-fault scenario can run beside the others. Stopped by `PrivateVault.stop()`.
+   */
+  privateVault?(tag: string, signal: AbortSignal): Promise<PrivateVault>;
+  /**
    * Hand the lab over so it outlives this process (`up`, `--keep`): its record no longer names an owner, and this
    * process will not stop it. `down` stops it later.
    */
   detach(): void;
   /** Stop everything this lab started, in reverse order. `keep` leaves the run directory (logs) in place. */
   stop(options?: { keep?: boolean }): Promise<void>;
+}
+
+/** The Vault faults a private Vault server takes over (ESO stays the lab's). */
+export type VaultFaults = Pick<LabFaults, 'sealVault' | 'unsealVault' | 'stopVault' | 'startVault'>;
+
+export interface PrivateVault {
+  /** Its component name (`openbao-p3`), in events and logs. */
+  readonly name: string;
+  /** How the harness and ESO reach it: the lab's connection with this server's address and root token. */
+  readonly vault: LabConnection['vault'];
+  readonly faults: VaultFaults;
+  stop(): Promise<void>;
+}
+
+/**
+ * The lab as one scenario sees it with a Vault server of its own: that server's address and token in the
+ * connection, its faults in place of the lab's Vault faults; everything else is the lab's.
+ */
+export function withPrivateVault(lab: StartedLab, pv: PrivateVault): StartedLab {
+  const connection: LabConnection = { ...lab.connection, vault: pv.vault };
+  return {
+    id: lab.id,
+    provider: lab.provider,
+    runDir: lab.runDir,
+    connection,
+    faults: { ...lab.faults, ...pv.faults },
+    versions: lab.versions,
+    esoLogTail: (lines) => lab.esoLogTail(lines),
+    status: (signal) => lab.status(signal),
+    ...(lab.listNodeImages ? { listNodeImages: (signal) => lab.listNodeImages!(signal) } : {}),
+    detach: () => {
+      throw new Error('a scenario view of a lab cannot be detached');
+    },
+    stop: () => pv.stop(),
+    [Symbol.asyncDispose]: () => pv.stop(),
+  };
 }
 
 export interface StartOptions {

@@ -271,6 +271,20 @@ export function processesMarked(runDir: string): number[] {
   return found;
 }
 
+/** A process's environment (from /proc/<pid>/environ), or undefined when it is gone or not ours to read. */
+export function environOf(pid: number): Record<string, string> | undefined {
+  try {
+    const out: Record<string, string> = {};
+    for (const kv of readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0')) {
+      const i = kv.indexOf('=');
+      if (i > 0) out[kv.slice(0, i)] = kv.slice(i + 1);
+    }
+    return out;
+  } catch {
+    return undefined;
+  }
+}
+
 /** SIGTERM every marked process of a run directory, then SIGKILL what is left after the grace period. */
 export async function stopMarkedProcesses(runDir: string, graceMs = 3000): Promise<number[]> {
   const pids = processesMarked(runDir);

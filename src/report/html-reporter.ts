@@ -148,7 +148,13 @@ function eventTable(s: ScenarioReport, id: string): string {
 function scenarioSection(s: ScenarioReport, index: number): string {
   const id = `s${index}`;
   const outcome = scenarioOutcome(s);
-  const note = s.skipped ?? (typeof s.exclusive === 'string' ? `ran alone: ${s.exclusive}` : '');
+  const note =
+    s.skipped ??
+    (typeof s.exclusive === 'string'
+      ? `ran alone: ${s.exclusive}`
+      : s.privateVault
+        ? `on a Vault server of its own (${s.privateVault})`
+        : '');
   const rotations = s.rotations.length
     ? `<h3>Rotations</h3><table><thead><tr><th>path</th><th>keys</th><th>latency</th><th>window</th><th>within?</th></tr></thead><tbody>${s.rotations
         .map(

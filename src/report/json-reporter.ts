@@ -18,6 +18,7 @@ export function scenarioJson(s: ScenarioReport, versions: Record<string, string>
     ...(s.interrupted ? { interrupted: true } : {}),
     ...(s.notRun ? { notRun: true } : {}),
     ...(s.exclusive === undefined ? {} : { exclusive: s.exclusive }),
+    ...(s.privateVault === undefined ? {} : { privateVault: s.privateVault }),
     startedAt: s.startedAt,
     durationMs: s.durationMs,
     steps: s.steps,

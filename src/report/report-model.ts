@@ -74,6 +74,8 @@ export interface ScenarioReport {
   notRun?: boolean;
   /** Ran alone in a parallel run, and why (faults, `exclusive: true`, fixed names). */
   exclusive?: string | true;
+  /** Ran in a parallel run on a Vault server of its own (its Vault faults disturbed no one): its name. */
+  privateVault?: string;
   /** What happened when, oldest first (set by the orchestrator). */
   timeline?: TimelineEntry[];
 }

@@ -38,6 +38,10 @@ export class ScenarioBlocks {
         reporter.onEvent(e);
         if (e.kind === 'scenario.start' && placement.exclusive)
           lines.push(this.registry.redact(`  runs alone: ${placement.reason ?? 'exclusive'}`));
+        if (e.kind === 'scenario.start' && placement.privateVault)
+          lines.push(
+            '  runs beside the others on a Vault server of its own (its Vault faults touch only that one)',
+          );
       },
       done: () => {
         this.running.delete(scenario.name);

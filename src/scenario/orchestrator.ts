@@ -23,6 +23,7 @@ import type { Scenario } from './model.ts';
 import { runScenario, type RunScenarioOptions } from './runner.ts';
 import { newScenarioReport } from './scenario-report.ts';
 import { parseTemplate, stringsIn } from './template.ts';
+import { parseDuration } from '../time.ts';
 
 /** Operations that change what every scenario on the lab depends on (one Vault, one ESO). */
 export const SHARED_STATE_OPERATIONS = [
@@ -33,6 +34,9 @@ export const SHARED_STATE_OPERATIONS = [
   'restartEso',
 ] as const;
 
+/** Of those, the ones a Vault server of the scenario's own takes (where the lab can start one). */
+export const VAULT_FAULT_OPERATIONS = ['sealVault', 'unsealVault', 'stopVault', 'startVault'] as const;
+
 /** Built-ins that give a scenario names of its own. */
 export const ISOLATION_BUILTINS = ['namespaceSuffix', 'nameSuffix', 'vaultPathPrefix'] as const;
 
@@ -40,9 +44,16 @@ export const ISOLATION_BUILTINS = ['namespaceSuffix', 'nameSuffix', 'vaultPathPr
 export interface Placement {
   exclusive: boolean;
   reason?: string;
+  /** Runs beside the others on a Vault server of its own: its faults touch only that server. */
+  privateVault?: true;
 }
 
-export function placementOf(s: Scenario): Placement {
+export interface PlacementOptions {
+  /** The lab can give a scenario a Vault server of its own (local lab). */
+  privateVault?: boolean;
+}
+
+export function placementOf(s: Scenario, o: PlacementOptions = {}): Placement {
   if (s.exclusive) return { exclusive: true, reason: 'marked exclusive: true' };
   const ops = s.steps.flatMap((st) => [...st.try, ...st.catch, ...st.finally]);
   const faults = [
@@ -50,13 +61,16 @@ export function placementOf(s: Scenario): Placement {
       ops.map((o) => o.operation).filter((n) => (SHARED_STATE_OPERATIONS as readonly string[]).includes(n)),
     ),
   ];
-  if (faults.length) return { exclusive: true, reason: `injects ${faults.join(', ')}` };
-  if (!usesIsolation(s))
+  const fixed = !usesIsolation(s);
+  const vaultOnly = faults.every((f) => (VAULT_FAULT_OPERATIONS as readonly string[]).includes(f));
+  if (faults.length && !(o.privateVault && vaultOnly && !fixed))
+    return { exclusive: true, reason: `injects ${faults.join(', ')}` };
+  if (fixed)
     return {
       exclusive: true,
       reason: 'uses fixed names (no ${namespaceSuffix}, ${nameSuffix} or ${vaultPathPrefix})',
     };
-  return { exclusive: false };
+  return faults.length ? { exclusive: false, privateVault: true } : { exclusive: false };
 }
 
 function usesIsolation(s: Scenario): boolean {
@@ -81,9 +95,27 @@ function usesIsolation(s: Scenario): boolean {
  * The parallelism a list really gets: `parallel` when at least two scenarios can share the lab, else 1 (a single
  * scenario, or only exclusive ones, runs exactly as in a serial run: the lab's names, live output).
  */
-export function effectiveParallel(scenarios: readonly Scenario[], parallel: number): number {
-  const shared = scenarios.filter((s) => !placementOf(s).exclusive).length;
+export function effectiveParallel(
+  scenarios: readonly Scenario[],
+  parallel: number,
+  o: PlacementOptions = {},
+): number {
+  const shared = scenarios.filter((s) => !placementOf(s, o).exclusive).length;
   return shared > 1 ? Math.max(1, Math.min(Math.floor(parallel), shared)) : 1;
+}
+
+/**
+ * The time a scenario is sure to spend waiting: its `for:` holds and sleeps added up (literal durations only). The
+ * shared phase starts the longest waits first, so one started last does not end the phase alone.
+ */
+export function knownWaitMs(s: Scenario): number {
+  let total = 0;
+  for (const o of s.steps.flatMap((st) => [...st.try, ...st.catch, ...st.finally])) {
+    const f = (o.args as { for?: unknown } | undefined)?.for;
+    const ms = typeof f === 'number' ? f : typeof f === 'string' ? parseDuration(f) : undefined;
+    if (ms !== undefined && Number.isFinite(ms)) total += ms;
+  }
+  return total;
 }
 
 /** The built-ins for one scenario of a parallel run: the lab's isolation plus a tag (`-p3`, `p3/`). */
@@ -102,7 +134,12 @@ export function isolatedBuiltins(
 
 /** How the orchestrator gets a runtime per scenario (clients, watchers) and what it adds to the timeline. */
 export interface RuntimeSource<R> {
-  open(scenario: Scenario): R | Promise<R>;
+  /** `privateVault`: the scenario's tag, for a Vault server of its own (placement.privateVault). */
+  open(scenario: Scenario, o?: { privateVault?: string }): R | Promise<R>;
+  /** Built-ins this runtime changes (a private Vault server's `vaultServer` and `vaultAddr`). */
+  builtins?(runtime: R): Record<string, string>;
+  /** The private Vault server the runtime runs on, for the report (`openbao-p3`). */
+  privateVaultName?(runtime: R): string | undefined;
   close?(runtime: R): Promise<void>;
   /** Timed facts the runtime observed (Secret watch events, Vault writes), for the report's timeline. */
   timeline?(runtime: R): TimelineEntry[];
@@ -122,6 +159,11 @@ export interface OrchestrateOptions<R> extends Omit<RunScenarioOptions<R>, 'runt
   sink?: (scenario: Scenario, placement: Placement) => ScenarioSink;
   /** Scenarios at a time in the shared phase (default 1: one after another, as listed, under the lab's names). */
   parallel?: number;
+  /**
+   * The lab can give a scenario a Vault server of its own: in a parallel run, scenarios whose only shared-state
+   * operations are Vault faults then run in the shared phase on one.
+   */
+  privateVault?: boolean;
   versions?: Record<string, string>;
 }
 
@@ -132,9 +174,11 @@ export async function runScenarios<R>(
   const now = options.now ?? Date.now;
   const started = now();
   const startedAt = new Date(started).toISOString();
-  const parallel = effectiveParallel(scenarios, options.parallel ?? 1);
+  const placementOptions = { privateVault: options.privateVault ?? false };
+  const parallel = effectiveParallel(scenarios, options.parallel ?? 1, placementOptions);
   const reports: (ScenarioReport | undefined)[] = scenarios.map(() => undefined);
-  const placements = scenarios.map((s) => placementOf(s));
+  // A serial run is today's run: the lab's names and the lab's Vault, one scenario after another.
+  const placements = scenarios.map((s) => placementOf(s, parallel > 1 ? placementOptions : {}));
 
   const runOne = async (index: number, isolate: boolean): Promise<void> => {
     const scenario = scenarios[index]!;
@@ -146,15 +190,22 @@ export async function runScenarios<R>(
       if (entry) timeline.push(entry);
       sink.emit(e);
     };
-    const runtime = await options.runtime.open(scenario);
+    const tag = `p${index + 1}`;
+    const runtime = await options.runtime.open(
+      scenario,
+      isolate && placement.privateVault ? { privateVault: tag } : {},
+    );
     let report: ScenarioReport;
     try {
+      const vars = isolate ? isolatedBuiltins(options.vars, tag) : options.vars;
       report = await runScenario(scenario, {
         ...options,
         runtime,
         emit,
-        vars: isolate ? isolatedBuiltins(options.vars, `p${index + 1}`) : options.vars,
+        vars: { ...vars, ...(options.runtime.builtins?.(runtime) ?? {}) },
       });
+      const privateVault = options.runtime.privateVaultName?.(runtime);
+      if (privateVault) report.privateVault = privateVault;
       timeline.push(...(options.runtime.timeline?.(runtime) ?? []));
     } finally {
       await options.runtime.close?.(runtime);
@@ -174,7 +225,8 @@ export async function runScenarios<R>(
   } else {
     const shared = scenarios.flatMap((_, i) => (placements[i]!.exclusive ? [] : [i]));
     const alone = scenarios.flatMap((_, i) => (placements[i]!.exclusive ? [i] : []));
-    const queue = [...shared];
+    // Longest known waits first (a stable sort: the listed order otherwise); reports keep the listed order.
+    const queue = [...shared].sort((a, b) => knownWaitMs(scenarios[b]!) - knownWaitMs(scenarios[a]!));
     const worker = async () => {
       for (let i = queue.shift(); i !== undefined && !stop(); i = queue.shift()) await runOne(i, true);
     };

@@ -3,7 +3,7 @@
  * scenario wrote to Vault (the "expected" values), and one SecretWatcher per Secret, started on first use and kept
  * for the run so that no event between a rotation and its assertion is missed.
  */
-import type { StartedLab } from '../labs/lab-provider.ts';
+import { withPrivateVault, type PrivateVault, type StartedLab } from '../labs/lab-provider.ts';
 import { createKubeClients, type KubeClients } from '../kube/client.ts';
 import { SecretWatcher, kubeSecretWatchDeps, type SecretWatcherDeps } from '../kube/secret-watcher.ts';
 import { VaultClient, stripMount } from '../vault/client.ts';
@@ -167,9 +167,31 @@ export function createRuntime(
 /** Runtimes for the orchestrator: one per scenario, closed after it; its Secret watch events and Vault writes
  * go to the scenario's timeline (key names and short hashes only). */
 export function runtimeSource(lab: StartedLab, signal: AbortSignal): RuntimeSource<ScenarioRuntime> {
+  // The private Vault server each runtime runs on (stopped when the runtime closes).
+  const privates = new WeakMap<ScenarioRuntime, PrivateVault>();
   return {
-    open: () => createRuntime(lab, signal),
-    close: (runtime) => runtime.close(),
+    async open(_scenario, o = {}) {
+      if (!o.privateVault || !lab.privateVault) return createRuntime(lab, signal);
+      const pv = await lab.privateVault(o.privateVault, signal);
+      const runtime = createRuntime(withPrivateVault(lab, pv), signal);
+      privates.set(runtime, pv);
+      return runtime;
+    },
+    async close(runtime) {
+      try {
+        await runtime.close();
+      } finally {
+        await privates.get(runtime)?.stop();
+      }
+    },
+    builtins: (runtime): Record<string, string> =>
+      privates.has(runtime)
+        ? {
+            vaultServer: runtime.lab.connection.vault.serverUrlForEso,
+            vaultAddr: runtime.lab.connection.vault.address,
+          }
+        : {},
+    privateVaultName: (runtime) => privates.get(runtime)?.name,
     timeline: runtimeTimeline,
   };
 }

@@ -42,10 +42,14 @@ export interface Launched {
   durationMs: number;
 }
 
-/** Start a component, record it in lab.json, wait until it is ready (or exited), and say so. */
+/**
+ * Start a component, record it in lab.json, wait until it is ready (or exited), and say so. Without a record
+ * (a scenario's private Vault server, owned by the process that starts it) nothing is written to lab.json: the
+ * run marker in its environment still lets `down` find it, and `extraEnv` can mark whose it is.
+ */
 export async function launch(
   run: RunDir,
-  record: LabRecord,
+  record: LabRecord | undefined,
   spec: ComponentSpec,
   signal: AbortSignal,
   emit: (e: LabEvent) => void,
@@ -60,18 +64,20 @@ export async function launch(
     env: { ...spec.env, [RUN_MARKER]: run.path },
     logFile,
   });
-  record.components = [
-    ...record.components.filter((c) => c.name !== spec.name),
-    {
-      name: spec.name,
-      version: spec.version,
-      pid: d.pid,
-      port: spec.port,
-      exe: spec.exe ?? spec.file,
-      logFile,
-    },
-  ];
-  run.writeRecord(record);
+  if (record) {
+    record.components = [
+      ...record.components.filter((c) => c.name !== spec.name),
+      {
+        name: spec.name,
+        version: spec.version,
+        pid: d.pid,
+        port: spec.port,
+        exe: spec.exe ?? spec.file,
+        logFile,
+      },
+    ];
+    run.writeRecord(record);
+  }
   const t0 = performance.now();
   let exited: string | undefined;
   try {

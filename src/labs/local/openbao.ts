@@ -24,13 +24,16 @@ export function vaultSpec(
   port: number,
   token: string,
   server: VaultServer = vaultServer(),
+  /** The component name (and log file): the server's own, or a private server's (`openbao-p3`). */
+  name: string = server.component,
+  extraEnv: Record<string, string> = {},
 ): ComponentSpec {
   return {
-    name: server.component,
+    name,
     version: server.pin.version,
     file: binaryPath(server.pin, server.binary, env),
     args: vaultArgs(port),
-    env: vaultEnv(baseEnv(run), token, server.name),
+    env: { ...vaultEnv(baseEnv(run), token, server.name), ...extraEnv },
     port,
     what: `${server.label} sys/health`,
     timeoutMs: VAULT_READY_TIMEOUT_MS,
@@ -61,35 +64,48 @@ export function readUnsealKey(logFile: string): string | undefined {
 }
 
 /**
- * Wait for the key line of this start (the `before`+1-th) and keep it. A start without its key is a failed start:
- * the lab could not unseal Vault after a `sealVault`.
+ * Wait for the key line of this start (the `before`+1-th) in a Vault server's log and return it (registered as a
+ * secret: it never reaches output). A start without its key is a failed start: it could not be unsealed after a
+ * `sealVault`.
  */
+export async function waitForUnsealKey(
+  logFile: string,
+  before: number,
+  signal: AbortSignal,
+  component: string,
+  label: string,
+): Promise<string> {
+  try {
+    await waitFor(
+      async () =>
+        countUnsealKeys(logFile) > before
+          ? { done: true as const, value: undefined }
+          : { done: false as const, seen: 'no unseal key line yet' },
+      { what: `${label}'s unseal key in its log`, timeoutMs: 10_000, intervalMs: 25, signal },
+    );
+  } catch (e) {
+    if (signal.aborted) throw e;
+    throw new ComponentStartError(component, 'answered sys/health but printed no unseal key', { logFile });
+  }
+  const key = readUnsealKey(logFile);
+  if (!key) throw new ComponentStartError(component, 'its unseal key line could not be read', { logFile });
+  secrets.add(key);
+  return key;
+}
+
+/** The lab's server: wait for this start's unseal key and keep it in `vault-unseal-key` (0600). */
 export async function captureUnsealKey(
   run: RunDir,
   before: number,
   signal: AbortSignal,
   server: VaultServer = vaultServer(),
 ): Promise<void> {
-  const log = run.logFile(server.component);
-  try {
-    await waitFor(
-      async () =>
-        countUnsealKeys(log) > before
-          ? { done: true as const, value: undefined }
-          : { done: false as const, seen: 'no unseal key line yet' },
-      { what: `${server.label}'s unseal key in its log`, timeoutMs: 10_000, intervalMs: 25, signal },
-    );
-  } catch (e) {
-    if (signal.aborted) throw e;
-    throw new ComponentStartError(server.component, 'answered sys/health but printed no unseal key', {
-      logFile: log,
-    });
-  }
-  const key = readUnsealKey(log);
-  if (!key)
-    throw new ComponentStartError(server.component, 'its unseal key line could not be read', {
-      logFile: log,
-    });
-  secrets.add(key);
+  const key = await waitForUnsealKey(
+    run.logFile(server.component),
+    before,
+    signal,
+    server.component,
+    server.label,
+  );
   run.writePrivate('vault-unseal-key', key + '\n');
 }

@@ -9,7 +9,7 @@ import { LabError, errorMessage } from '../../errors.ts';
 import { isAlive, stopMarkedProcesses } from '../../process/command.ts';
 import type { LabEvent } from '../../report/events.ts';
 import { sleep } from '../../time.ts';
-import type { ComponentStatus, LabFaults } from '../lab-provider.ts';
+import type { ComponentStatus, LabFaults, PrivateVault } from '../lab-provider.ts';
 import { RecordedLab } from '../recorded-lab.ts';
 import type { LabRecord, RunDir } from '../run-dir.ts';
 import { httpCall } from '../http-call.ts';
@@ -19,6 +19,7 @@ import { esoSpec } from './control-plane.ts';
 import { launch, readTail, stopComponent } from './launch.ts';
 import { cleanupNodeLeftovers, nodeImageList } from './node/local-node.ts';
 import { captureUnsealKey, countUnsealKeys, readUnsealKey, vaultSpec } from './openbao.ts';
+import { reapOrphanedPrivateVaults, startPrivateVault } from './private-vault.ts';
 import { stopRecordedComponents } from './stale.ts';
 import { vaultServer, type VaultServer } from '../vault-server.ts';
 
@@ -68,7 +69,21 @@ export class StartedLocalLab extends RecordedLab {
     return readTail(this.run.logFile('eso'), lines);
   }
 
+  /** A Vault dev server of one scenario's own (see private-vault.ts); the caller stops it. */
+  privateVault(tag: string, signal: AbortSignal): Promise<PrivateVault> {
+    return startPrivateVault({
+      run: this.run,
+      env: this.env,
+      server: this.server,
+      base: this.connection.vault,
+      tag,
+      signal,
+    });
+  }
+
   async status(signal?: AbortSignal): Promise<ComponentStatus[]> {
+    // A scenario run killed with a private Vault server running leaves it: the next look at the lab stops it.
+    await reapOrphanedPrivateVaults(this.run.path);
     const rec = this.run.readRecord() ?? this.record;
     const ca = this.connection.vault.kubernetesCaPem;
     const get = async (

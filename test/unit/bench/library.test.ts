@@ -9,6 +9,13 @@ const report: LibraryRunReport = {
   scenarios: [
     { scenario: 'rotate', passed: true, startedAt: at(0), durationMs: 20_000 },
     { scenario: 'force-sync', passed: false, startedAt: at(1), durationMs: 25_000 },
+    {
+      scenario: 'vault-down',
+      passed: true,
+      privateVault: 'openbao-p4',
+      startedAt: at(2),
+      durationMs: 21_000,
+    },
     { scenario: 'consumers', passed: true, skipped: 'needs a node', startedAt: at(0), durationMs: 0 },
     {
       scenario: 'vault-sealed',
@@ -35,10 +42,11 @@ describe('bench library', () => {
       passed: false,
       sharedPhaseMs: 26_000,
       exclusivePhaseMs: 30_000,
-      sumOfScenariosMs: 74_000,
+      sumOfScenariosMs: 95_000,
       failed: ['force-sync'],
       skipped: ['consumers'],
       exclusive: ['vault-sealed', 'eso-restart'],
+      privateVault: ['vault-down'],
     });
   });
 

@@ -105,13 +105,13 @@ describe('scenario command (no lab needed)', () => {
     expect(median([4, 1, 2, 3])).toBe(2.5);
   });
 
-  it('--parallel: a whole number 1–32; the default is twice the cores, at most 8', () => {
+  it('--parallel: a whole number 1–32; the default is four per core, at most 8', () => {
     expect(parseParallel('1')).toBe(1);
     expect(parseParallel('4')).toBe(4);
     expect(() => parseParallel('0')).toThrow(/whole number from 1 to 32/);
     expect(() => parseParallel('two')).toThrow(/whole number/);
-    expect(defaultParallel(2)).toBe(4);
-    expect(defaultParallel(1)).toBe(2);
+    expect(defaultParallel(2)).toBe(8);
+    expect(defaultParallel(1)).toBe(4);
     expect(defaultParallel(16)).toBe(8);
     expect(parseParallel(undefined)).toBe(defaultParallel());
   });

@@ -6,6 +6,7 @@ import type { OperationHandler } from '../../../src/scenario/operation.ts';
 import {
   effectiveParallel,
   isolatedBuiltins,
+  knownWaitMs,
   placementOf,
   runScenarios,
   type OrchestrateOptions,
@@ -42,6 +43,20 @@ const sealVault: OperationHandler<{ log: Log; scenario: string }, Record<string,
     const start = Date.now();
     await sleep(30, ctx.signal);
     ctx.runtime.log.spans.push({ scenario: ctx.runtime.scenario, start, end: Date.now(), names: 'fault' });
+  },
+};
+
+/** A hold with a literal `for:` (what knownWaitMs reads). */
+const hold: OperationHandler<{ log: Log; scenario: string }, { for: string; names: string }> = {
+  name: 'hold',
+  description: 'Hold for a while.',
+  timeoutKind: 'apply',
+  schema: z.strictObject({ for: z.string(), names: z.string() }),
+  summarize: (a) => a.names,
+  async run(ctx, a) {
+    const start = Date.now();
+    await sleep(Number(/\d+/.exec(a.for)![0]), ctx.signal);
+    ctx.runtime.log.spans.push({ scenario: ctx.runtime.scenario, start, end: Date.now(), names: a.names });
   },
 };
 
@@ -160,6 +175,77 @@ describe('runScenarios', () => {
     }
     // The exclusive one keeps the lab's own names.
     expect(by('f')[0]!.names).toBe('a');
+  });
+
+  it('with a private Vault: a Vault-fault scenario runs beside the others, on a runtime opened for its tag', async () => {
+    expect(placementOf(fault('f'), { privateVault: true })).toEqual({ exclusive: false, privateVault: true });
+    // Fixed names still run alone: no Vault server of its own separates namespaces.
+    const fixedFault = parseScenario(
+      'name: ff\ndescription: d\nsteps:\n  - try: [{ work: { ms: 5, names: a } }, { sealVault: {} }]\n',
+      { file: 'ff.yaml', baseDir: '/tmp' },
+      handlers,
+    );
+    expect(placementOf(fixedFault, { privateVault: true }).exclusive).toBe(true);
+    const log: Log = { spans: [] };
+    const opened: { scenario: string; privateVault?: string }[] = [];
+    const stopped: string[] = [];
+    const { opts } = options(log, {
+      runtime: {
+        open: (s, o) => {
+          opened.push({ scenario: s.name, ...(o?.privateVault ? { privateVault: o.privateVault } : {}) });
+          return { log, scenario: s.name };
+        },
+        close: async (r) => void stopped.push(r.scenario),
+        builtins: (r): Record<string, string> =>
+          r.scenario === 'f' ? { vaultServer: 'http://127.0.0.1:1/private' } : {},
+        privateVaultName: (r) => (r.scenario === 'f' ? 'openbao-p2' : undefined),
+      },
+    });
+    const run = await runScenarios([isolated('a', 120), fault('f'), isolated('b', 120)], {
+      ...opts,
+      parallel: 3,
+      privateVault: true,
+    });
+    expect(run.passed).toBe(true);
+    expect(opened).toContainEqual({ scenario: 'f', privateVault: 'p2' });
+    expect(opened.filter((o) => o.privateVault)).toHaveLength(1);
+    expect(stopped.sort()).toEqual(['a', 'b', 'f']);
+    const by = (n: string) => log.spans.filter((x) => x.scenario === n);
+    const f = {
+      start: Math.min(...by('f').map((x) => x.start)),
+      end: Math.max(...by('f').map((x) => x.end)),
+    };
+    expect(overlaps(f, by('a')[0]!)).toBe(true);
+    expect(run.scenarios[1]).toMatchObject({ scenario: 'f', privateVault: 'openbao-p2' });
+    expect(run.scenarios[1]!.exclusive).toBeUndefined();
+    // A serial run is today's: the lab's Vault, run alone.
+    opened.length = 0;
+    const serial = await runScenarios([isolated('a'), fault('f')], {
+      ...opts,
+      parallel: 1,
+      privateVault: true,
+    });
+    expect(opened.every((o) => !o.privateVault)).toBe(true);
+    expect(serial.scenarios[1]!.privateVault).toBe('openbao-p2'); // from the runtime source, as told
+  });
+
+  it('starts the longest known waits first; reports keep the listed order', async () => {
+    const waits = (name: string, ms: string) =>
+      parseScenario(
+        `name: ${name}\ndescription: d\nsteps:\n  - try: [{ hold: { for: ${ms}, names: 'n\${namespaceSuffix}' } }]\n`,
+        { file: `${name}.yaml`, baseDir: '/tmp' },
+        [...handlers, hold],
+      );
+    const list = [waits('short', '10ms'), waits('long', '200ms'), waits('mid', '50ms')];
+    expect(list.map(knownWaitMs)).toEqual([10, 200, 50]);
+    const log: Log = { spans: [] };
+    const { opts } = options(log, { handlers: [...handlers, hold] });
+    const run = await runScenarios(list, { ...opts, parallel: 2 });
+    expect(log.spans.map((x) => x.scenario).slice(-1)).toEqual(['long']);
+    const start = (n: string) => log.spans.find((x) => x.scenario === n)!.start;
+    expect(start('long')).toBeLessThanOrEqual(start('short'));
+    expect(start('mid')).toBeLessThanOrEqual(start('short'));
+    expect(run.scenarios.map((x) => x.scenario)).toEqual(['short', 'long', 'mid']);
   });
 
   it('runs a single scenario (or only exclusive ones) as a serial run would', async () => {

@@ -1,0 +1,98 @@
+/**
+ * A scenario's own Vault dev server beside the lab's (OpenBao starts in ≈0.2 s). A scenario that seals or stops
+ * Vault does it to this server, so it disturbs no other scenario and can run beside them in a parallel run.
+ *
+ * It is owned by the process that starts it, not recorded in lab.json (the lab's components stay the lab's):
+ * its environment carries the lab's run marker (so `down` stops it like everything else of the lab) and
+ * `PRIVATE_VAULT_OWNER=<pid>:<name>`, so a later command stops one whose owner was killed (`reapOrphanedPrivateVaults`).
+ * Random root token, 127.0.0.1 only, log 0600 in the run directory (removed when it stops).
+ */
+import { rmSync } from 'node:fs';
+import { environOf, isAlive, processesMarked, stopProcessGroup } from '../../process/command.ts';
+import { secrets } from '../../secrets/secret-registry.ts';
+import { VaultClient } from '../../vault/client.ts';
+import type { LabConnection, PrivateVault } from '../lab-provider.ts';
+import type { RunDir } from '../run-dir.ts';
+import { sealFaults } from '../vault-seal.ts';
+import type { VaultServer } from '../vault-server.ts';
+import { launch } from './launch.ts';
+import { countUnsealKeys, vaultSpec, waitForUnsealKey } from './openbao.ts';
+import { randomToken } from './pki.ts';
+import { freePort } from './ports.ts';
+
+export const PRIVATE_VAULT_OWNER = 'VAULT_ESO_LAB_PRIVATE_VAULT_OWNER';
+
+/** Private Vault servers of this run directory, with the `<pid>:<name>` that owns each. */
+function privateVaultProcesses(runDir: string): { pid: number; owner: number; name: string }[] {
+  return processesMarked(runDir).flatMap((pid) => {
+    const mark = environOf(pid)?.[PRIVATE_VAULT_OWNER];
+    const m = mark ? /^(\d+):(.+)$/.exec(mark) : null;
+    return m ? [{ pid, owner: Number(m[1]), name: m[2]! }] : [];
+  });
+}
+
+/** Stop the private Vault servers whose owning process is gone (a scenario run that was SIGKILLed). */
+export async function reapOrphanedPrivateVaults(runDir: string): Promise<string[]> {
+  const orphans = privateVaultProcesses(runDir).filter((p) => !isAlive(p.owner));
+  await Promise.all(orphans.map((p) => stopProcessGroup(p.pid, 3000)));
+  return orphans.map((p) => `${p.name} (pid ${p.pid}, its run ${p.owner} is gone)`);
+}
+
+export interface PrivateVaultOptions {
+  run: RunDir;
+  env: NodeJS.ProcessEnv;
+  server: VaultServer;
+  /** The lab's Vault connection: Kubernetes host and CA, KV mount; address and token are replaced. */
+  base: LabConnection['vault'];
+  /** Per-scenario tag (`p3`): the server's name is `<component>-<tag>`. */
+  tag: string;
+  signal: AbortSignal;
+}
+
+export async function startPrivateVault(o: PrivateVaultOptions): Promise<PrivateVault> {
+  await reapOrphanedPrivateVaults(o.run.path);
+  const name = `${o.server.component}-${o.tag}`;
+  const mark = `${process.pid}:${name}`;
+  const token = randomToken();
+  secrets.add(token);
+  const port = await freePort();
+  const address = `http://127.0.0.1:${port}`;
+  const logFile = o.run.logFile(name);
+  const spec = vaultSpec(o.run, o.env, port, token, o.server, name, { [PRIVATE_VAULT_OWNER]: mark });
+  let unsealKey: string | undefined;
+
+  // Every process with this server's mark: also one whose start failed half-way (launch() threw).
+  const kill = async (): Promise<void> => {
+    const mine = privateVaultProcesses(o.run.path).filter((p) => `${p.owner}:${p.name}` === mark);
+    await Promise.all(mine.map((p) => stopProcessGroup(p.pid, 3000)));
+  };
+  const start = async (signal: AbortSignal): Promise<void> => {
+    const before = countUnsealKeys(logFile);
+    try {
+      await launch(o.run, undefined, spec, signal, () => {});
+      unsealKey = await waitForUnsealKey(logFile, before, signal, name, `${o.server.label} (${name})`);
+    } catch (e) {
+      await kill();
+      throw e;
+    }
+  };
+  await start(o.signal);
+
+  const client = new VaultClient({ address, token, kvMount: o.base.kvMount });
+  let stopped = false;
+  return {
+    name,
+    vault: { ...o.base, address, token, serverUrlForEso: address },
+    faults: {
+      ...sealFaults(client, () => unsealKey),
+      stopVault: kill,
+      startVault: (signal) => start(signal),
+    },
+    stop: async () => {
+      if (stopped) return;
+      stopped = true;
+      await kill();
+      rmSync(logFile, { force: true });
+    },
+  };
+}
