@@ -164,6 +164,8 @@ export interface OrchestrateOptions<R> extends Omit<RunScenarioOptions<R>, 'runt
    * operations are Vault faults then run in the shared phase on one.
    */
   privateVault?: boolean;
+  /** How long a scenario will take, for the shared phase's order (longest first); default knownWaitMs. */
+  estimateMs?: (s: Scenario) => number;
   versions?: Record<string, string>;
 }
 
@@ -225,8 +227,9 @@ export async function runScenarios<R>(
   } else {
     const shared = scenarios.flatMap((_, i) => (placements[i]!.exclusive ? [] : [i]));
     const alone = scenarios.flatMap((_, i) => (placements[i]!.exclusive ? [i] : []));
-    // Longest known waits first (a stable sort: the listed order otherwise); reports keep the listed order.
-    const queue = [...shared].sort((a, b) => knownWaitMs(scenarios[b]!) - knownWaitMs(scenarios[a]!));
+    // Longest first (a stable sort: the listed order otherwise); reports keep the listed order.
+    const estimate = options.estimateMs ?? knownWaitMs;
+    const queue = [...shared].sort((a, b) => estimate(scenarios[b]!) - estimate(scenarios[a]!));
     const worker = async () => {
       for (let i = queue.shift(); i !== undefined && !stop(); i = queue.shift()) await runOne(i, true);
     };

@@ -132,7 +132,7 @@ describe.skipIf(blocker !== undefined)(
     });
 
     it('is Ready and schedulable, with InternalIP 127.0.0.1 only and the lab images', async () => {
-      expect(lab.connection.node).toMatchObject({ name: 'lab-node', syncFrequency: '5s' });
+      expect(lab.connection.node).toMatchObject({ name: 'lab-node', syncFrequency: '2s' });
       const node = JSON.parse(kubectl(lab, ['get', 'node', 'lab-node', '-o', 'json'])) as {
         spec: { taints?: unknown[] };
         status: { addresses: unknown[]; conditions: { type: string; status: string }[] };

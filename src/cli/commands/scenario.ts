@@ -20,6 +20,7 @@ import { secrets } from '../../secrets/secret-registry.ts';
 import { findScenarioFiles, listScenarios, loadScenarios } from '../../scenario/loader.ts';
 import { checkRunInput } from '../../scenario/input-check.ts';
 import { operations } from '../../scenario/operations/index.ts';
+import { DurationHistory } from '../../scenario/durations.ts';
 import { effectiveParallel, runScenarios } from '../../scenario/orchestrator.ts';
 import { labCapabilities } from '../../scenario/requirements.ts';
 import { runtimeSource } from '../../scenario/runtime.ts';
@@ -180,6 +181,7 @@ export const scenarioCommand: Command = {
       throw e;
     }
     const blocks = parallel > 1 ? new ScenarioBlocks(out, secrets, scenarios.length) : undefined;
+    const history = DurationHistory.load(env);
     let run: RunReport;
     try {
       run = await runScenarios(scenarios, {
@@ -196,7 +198,10 @@ export const scenarioCommand: Command = {
         keep,
         parallel,
         privateVault,
+        estimateMs: (s) => history.estimateMs(s),
       });
+      history.record(run);
+      history.save();
     } finally {
       blocks?.end();
       await releaseLab(acquired, { keep, say: out.info });

@@ -52,7 +52,7 @@ export function localVersions(server: VaultServer): Record<string, string> {
 }
 
 /** The kubelet's syncFrequency on the lab's node (Kubernetes' default is 1m, with up to 50% jitter). */
-export const NODE_SYNC_FREQUENCY = '5s';
+export const NODE_SYNC_FREQUENCY = '2s';
 
 /**
  * Whether this lab gets a node: decided before anything starts. `auto` builds the node's components when the
