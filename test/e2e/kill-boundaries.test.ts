@@ -1,12 +1,15 @@
 /**
  * A harness killed with SIGKILL at any moment of `up` — after each component became ready, and in the window
- * between spawning a process and recording it — leaves nothing once the next command has run.
+ * between spawning a process and recording it — leaves nothing once the next command has run; so does a scenario
+ * run killed while a scenario has a Vault server of its own.
  */
 import { describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { RUN_MARKER, isAlive, startDaemon } from '../../src/process/command.ts';
+import { RUN_MARKER, environOf, isAlive, processesMarked, startDaemon } from '../../src/process/command.ts';
+import { PRIVATE_VAULT_OWNER } from '../../src/labs/local/private-vault.ts';
+import { waitFor } from '../../src/time.ts';
 import { nodeLayout } from '../../src/labs/local/node/node-config.ts';
 import { gatherNodeFacts, nodeBlocker } from '../../src/labs/local/node/node-support.ts';
 import { cli, cliProcess, waitForStderr } from './cli.ts';
@@ -84,6 +87,37 @@ describe('SIGKILL at every component boundary', () => {
     const down = await cli(['down', '--all'], env);
     expect(down.exitCode, down.stderr).toBe(0);
     expect(isAlive(d.pid)).toBe(false);
+    expect(left(env)).toEqual([]);
+  });
+  it('a scenario run killed while a Vault-fault scenario has its own Vault server: the next status stops that server, and only it', async () => {
+    const env = isolatedEnv();
+    const up = await cli(['up', '--provider', 'local', '--no-node'], env);
+    expect(up.exitCode, up.stderr).toBe(0);
+    const run = join(env.VAULT_ESO_LAB_STATE_DIR!, 'labs', 'default');
+    const privateServers = () => processesMarked(run).filter((pid) => environOf(pid)?.[PRIVATE_VAULT_OWNER]);
+    const labPids = processesMarked(run);
+    const p = cliProcess(['scenario', 'vault-down', 'rotate', '--parallel', '2'], env);
+    const [pv] = await waitFor(
+      async () => {
+        const found = privateServers();
+        return found.length
+          ? { done: true, value: found }
+          : { done: false, seen: 'no private Vault server yet' };
+      },
+      { what: "vault-down's private Vault server", timeoutMs: 60_000, intervalMs: 50 },
+    );
+    expect(environOf(pv!)?.[PRIVATE_VAULT_OWNER]).toMatch(new RegExp(`^${p.pid}:openbao-p1$`));
+    p.kill('SIGKILL');
+    await p;
+    expect(isAlive(pv!)).toBe(true);
+    const status = await cli(['status'], env);
+    expect(status.exitCode, status.stderr).toBe(0);
+    expect(isAlive(pv!)).toBe(false);
+    expect(privateServers()).toEqual([]);
+    // The lab itself is untouched by that.
+    for (const pid of labPids) expect(isAlive(pid), `lab pid ${pid}`).toBe(true);
+    const down = await cli(['down'], env);
+    expect(down.exitCode, down.stderr).toBe(0);
     expect(left(env)).toEqual([]);
   });
 });
