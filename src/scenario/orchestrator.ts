@@ -12,7 +12,8 @@
  * and every scenario that did not start is reported as not run.
  */
 import type { Emit, RunEvent } from '../report/events.ts';
-import { maskData } from '../secrets/secret-registry.ts';
+import { maskData, secrets } from '../secrets/secret-registry.ts';
+import { errorMessage } from '../errors.ts';
 import {
   buildRunReport,
   type RunReport,
@@ -193,10 +194,22 @@ export async function runScenarios<R>(
       sink.emit(e);
     };
     const tag = `p${index + 1}`;
-    const runtime = await options.runtime.open(
-      scenario,
-      isolate && placement.privateVault ? { privateVault: tag } : {},
-    );
+    const opened = now();
+    let runtime: R;
+    try {
+      runtime = await options.runtime.open(
+        scenario,
+        isolate && placement.privateVault ? { privateVault: tag } : {},
+      );
+    } catch (e) {
+      // The scenario's own Vault server (or clients) could not be set up: that scenario fails, with the reason;
+      // the others go on. An interruption is not a failure: the scenario is then reported as not run.
+      if (options.signal.aborted) return;
+      const report = openFailed(scenario, options.provider, placement, errorMessage(e), now() - opened);
+      reports[index] = report;
+      sink.done(report);
+      return;
+    }
     let report: ScenarioReport;
     try {
       const vars = isolate ? isolatedBuiltins(options.vars, tag) : options.vars;
@@ -254,6 +267,41 @@ export async function runScenarios<R>(
   });
   if (options.signal.aborted) run.interrupted = true;
   return run;
+}
+
+function openFailed(
+  scenario: Scenario,
+  provider: string,
+  placement: Placement,
+  error: string,
+  durationMs: number,
+): ScenarioReport {
+  const what = placement.privateVault ? 'start a Vault server of its own' : 'set up its clients';
+  return {
+    ...newScenarioReport(scenario, provider),
+    passed: false,
+    durationMs,
+    steps: [
+      {
+        name: what,
+        index: 0,
+        passed: false,
+        durationMs,
+        operations: [
+          {
+            operation: placement.privateVault ? 'privateVault' : 'runtime',
+            name: what,
+            phase: 'try',
+            summary: what,
+            passed: false,
+            durationMs,
+            timeoutMs: 0,
+            error: secrets.redact(error),
+          },
+        ],
+      },
+    ],
+  };
 }
 
 function notRun(scenario: Scenario, provider: string): ScenarioReport {

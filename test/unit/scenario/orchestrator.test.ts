@@ -229,6 +229,33 @@ describe('runScenarios', () => {
     expect(serial.scenarios[1]!.privateVault).toBe('openbao-p2'); // from the runtime source, as told
   });
 
+  it('a private Vault server that cannot start fails that scenario with the reason; the others run', async () => {
+    const log: Log = { spans: [] };
+    const { opts } = options(log, {
+      runtime: {
+        open: (s, o) => {
+          if (o?.privateVault)
+            throw new Error('openbao-p2 exited with code 1 before it was ready: bind: address in use');
+          return { log, scenario: s.name };
+        },
+      },
+    });
+    const run = await runScenarios([isolated('a', 20), fault('f'), isolated('b', 20)], {
+      ...opts,
+      parallel: 3,
+      privateVault: true,
+    });
+    expect(run.passed).toBe(false);
+    expect(run.scenarios.map((x) => [x.scenario, x.passed])).toEqual([
+      ['a', true],
+      ['f', false],
+      ['b', true],
+    ]);
+    const op = run.scenarios[1]!.steps[0]!.operations[0]!;
+    expect(op).toMatchObject({ operation: 'privateVault', passed: false });
+    expect(op.error).toMatch(/bind: address in use/);
+  });
+
   it('starts the longest known waits first; reports keep the listed order', async () => {
     const waits = (name: string, ms: string) =>
       parseScenario(
