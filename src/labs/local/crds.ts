@@ -7,7 +7,7 @@
 import { readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { parseAllDocuments } from 'yaml';
 import { LabError } from '../../errors.ts';
-import { waitFor } from '../../time.ts';
+import { sleep, waitFor } from '../../time.ts';
 import { httpCall } from '../http-call.ts';
 
 interface Obj {
@@ -36,6 +36,37 @@ export function objectPath(o: Obj): string {
   const base = o.apiVersion.includes('/') ? `/apis/${o.apiVersion}` : `/api/${o.apiVersion}`;
   const ns = o.metadata.namespace ? `/namespaces/${o.metadata.namespace}` : '';
   return `${base}${ns}/${p}/${o.metadata.name}`;
+}
+
+/** An API server answer that means "not yet" during its start, rather than a wrong object. */
+export function notReadyYet(status: number, body: string): boolean {
+  return status === 429 || status >= 500 || (status === 403 && /not yet ready to handle request/.test(body));
+}
+
+/**
+ * Resolve once the API server serves the CRD API to the admin (system:masters: no RBAC needed) — about 1.5 s before
+ * its /readyz, which also waits for post-start hooks (RBAC bootstrap roles, priority classes) that ESO's CRDs do
+ * not need.
+ */
+export async function waitForCrdApi(o: {
+  server: string;
+  caPem: string;
+  token: string;
+  signal: AbortSignal;
+  timeoutMs: number;
+}): Promise<void> {
+  await waitFor(
+    async () => {
+      const r = await httpCall(`${o.server}/apis/apiextensions.k8s.io/v1/customresourcedefinitions?limit=1`, {
+        ca: o.caPem,
+        headers: { authorization: `Bearer ${o.token}` },
+        timeoutMs: 2000,
+        signal: o.signal,
+      });
+      return r.status === 200 ? { done: true, value: undefined } : { done: false, seen: `HTTP ${r.status}` };
+    },
+    { what: 'the API server to serve the CRD API', timeoutMs: o.timeoutMs, intervalMs: 50, signal: o.signal },
+  );
 }
 
 function parseYaml(text: string): Obj[] {
@@ -95,18 +126,25 @@ export async function applyEsoManifests(o: {
       timeoutMs: o.timeoutMs,
       signal: o.signal,
     });
+  // The API server takes these before its /readyz (its post-start hooks still run): an answer that says it is not
+  // ready yet (429, 5xx, an admission plugin "not yet ready to handle request") is retried until the deadline.
+  const deadline = Date.now() + o.timeoutMs;
   const apply = async (obj: Obj) => {
-    const r = await call(
-      'PATCH',
-      `${objectPath(obj)}?fieldManager=vault-eso-lab&force=true`,
-      JSON.stringify(obj),
-      'application/apply-patch+yaml',
-    );
-    if (r.status !== 200 && r.status !== 201)
-      throw new LabError(
-        'E_CRDS',
-        `applying ${obj.kind} ${obj.metadata.name}: HTTP ${r.status} ${r.body.slice(0, 300)}`,
+    for (;;) {
+      const r = await call(
+        'PATCH',
+        `${objectPath(obj)}?fieldManager=vault-eso-lab&force=true`,
+        JSON.stringify(obj),
+        'application/apply-patch+yaml',
       );
+      if (r.status === 200 || r.status === 201) return;
+      if (!notReadyYet(r.status, r.body) || Date.now() >= deadline)
+        throw new LabError(
+          'E_CRDS',
+          `applying ${obj.kind} ${obj.metadata.name}: HTTP ${r.status} ${r.body.slice(0, 300)}`,
+        );
+      await sleep(100, o.signal);
+    }
   };
   // The namespace first (its ServiceAccount and Role need it); everything else at once.
   const namespaces = rbac.filter((x) => x.kind === 'Namespace');

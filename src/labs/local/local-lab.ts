@@ -20,7 +20,7 @@ import { RunDir, type LabRecord } from '../run-dir.ts';
 import { ESO_NAMESPACE, ESO_RBAC_FILE, ESO_SERVICE_ACCOUNT } from '../../components/eso-chart.ts';
 import { generatePki, randomToken, type LabPki } from './pki.ts';
 import { PortReservation } from './ports.ts';
-import { applyEsoManifests } from './crds.ts';
+import { applyEsoManifests, waitForCrdApi } from './crds.ts';
 import { reapStaleLabs, stopRecordedComponents } from './stale.ts';
 import type { LabFiles, LabPorts } from './component-specs.ts';
 import { apiserverSpec, esoSpec, etcdSpec, kcmSpec, READY_TIMEOUT_MS } from './control-plane.ts';
@@ -217,16 +217,26 @@ export class LocalLab implements LabProvider {
       })();
       vaultReady.catch(() => failFast.abort());
 
+      const etcdReady = start(etcdSpec(run, env, files, ports, pki));
+      etcdReady.catch(() => failFast.abort());
       const apiReady = (async () => {
-        await start(etcdSpec(run, env, files, ports, pki));
+        await etcdReady;
         await start(apiserverSpec(run, env, files, ports, pki));
       })();
       apiReady.catch(() => failFast.abort());
 
       // ESO's CRDs, server-side, then Established — before kube-controller-manager, so that its garbage collector
-      // discovers ESO's kinds at start instead of at its next 30 s discovery resync.
+      // discovers ESO's kinds at start instead of at its next 30 s discovery resync. They go in as soon as the API
+      // server serves the CRD API, alongside the rest of its start (its /readyz comes ≈1.5 s later).
       const crdsReady = (async () => {
-        await apiReady;
+        await etcdReady;
+        await waitForCrdApi({
+          server,
+          caPem: pki.caCertPem,
+          token: adminToken,
+          signal: s,
+          timeoutMs: READY_TIMEOUT_MS.crds,
+        });
         emit({ kind: 'lab.component.starting', component: 'eso-crds' });
         const t0 = performance.now();
         await applyEsoManifests({
@@ -239,6 +249,7 @@ export class LocalLab implements LabProvider {
           timeoutMs: READY_TIMEOUT_MS.crds,
         });
         emit({ kind: 'lab.component.ready', component: 'eso-crds', durationMs: performance.now() - t0 });
+        await apiReady;
       })();
       crdsReady.catch(() => failFast.abort());
 

@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, statSync, utimesSync, writeFileSync } from '
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadManifests, objectPath } from '../../../../src/labs/local/crds.ts';
+import { loadManifests, notReadyYet, objectPath } from '../../../../src/labs/local/crds.ts';
 
 const yaml = (name: string) =>
   `apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata:\n  name: ${name}\n---\n# empty\n`;
@@ -44,5 +44,15 @@ describe("ESO's CRD bundle", () => {
     expect(
       objectPath({ apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'eso', namespace: 'es' } }),
     ).toBe('/api/v1/namespaces/es/serviceaccounts/eso');
+  });
+  it('retries what an API server says while it starts, not a wrong object', () => {
+    expect(notReadyYet(503, '')).toBe(true);
+    expect(notReadyYet(429, '')).toBe(true);
+    expect(
+      notReadyYet(403, 'namespaces "external-secrets" is forbidden: not yet ready to handle request'),
+    ).toBe(true);
+    expect(notReadyYet(403, 'User "x" cannot patch resource')).toBe(false);
+    expect(notReadyYet(422, 'spec.versions: Invalid value')).toBe(false);
+    expect(notReadyYet(404, '')).toBe(false);
   });
 });
