@@ -249,18 +249,19 @@ export class LocalLab implements LabProvider {
           timeoutMs: READY_TIMEOUT_MS.crds,
         });
         emit({ kind: 'lab.component.ready', component: 'eso-crds', durationMs: performance.now() - t0 });
-        await apiReady;
       })();
       crdsReady.catch(() => failFast.abort());
 
+      // kube-controller-manager (system:masters) needs the CRDs, not the API server's post-start hooks.
       const kcmReady = (async () => {
         await crdsReady;
         await start(kcmSpec(run, env, files, ports, pki, adminToken, node.run));
       })();
       kcmReady.catch(() => failFast.abort());
 
+      // ESO needs the bootstrap roles too (system:discovery for its REST mapper): the API server ready, as well.
       const esoReady = (async () => {
-        await crdsReady;
+        await Promise.all([crdsReady, apiReady]);
         // ESO runs as the chart's ServiceAccount, with exactly the chart's RBAC: a token from the TokenRequest API.
         const esoToken = await serviceAccountToken(server, pki.caCertPem, adminToken, s);
         secrets.add(esoToken);
@@ -277,10 +278,11 @@ export class LocalLab implements LabProvider {
       })();
       esoReady.catch(() => failFast.abort());
 
+      // The kubelet and scheduler wait for the API server (and their ports); containerd and the images do not.
+      const nodeMayRegister = apiReady.then(() => reservation.release(kubelet, scheduler));
+      nodeMayRegister.catch(() => {}); // a failed API server is reported by apiReady itself
       const nodeReady: Promise<NodeInfo | undefined> = node.run
         ? (async () => {
-            await apiReady;
-            await reservation.release(kubelet, scheduler);
             return startNode({
               run,
               record,
@@ -297,6 +299,7 @@ export class LocalLab implements LabProvider {
               onStart: deferStop,
               // The node is schedulable once the node-lifecycle controller has removed its registration taint.
               controllersReady: kcmReady,
+              apiReady: nodeMayRegister,
             });
           })()
         : Promise.resolve(undefined);

@@ -66,6 +66,11 @@ export interface NodeStartInput {
   onStart: (name: string) => void;
   /** Resolves once kube-controller-manager runs (its node-lifecycle controller removes the registration taint). */
   controllersReady: Promise<void>;
+  /**
+   * Resolves once the API server is ready (the kubelet registers, the scheduler needs its bootstrap roles) and the
+   * kubelet's and scheduler's ports may be bound. containerd and the image import go ahead before it.
+   */
+  apiReady: Promise<void>;
 }
 
 function nodeEnv(run: RunDir, l: NodeLayout, env: NodeJS.ProcessEnv): Record<string, string> {
@@ -295,6 +300,7 @@ export async function startNode(i: NodeStartInput): Promise<NodeInfo> {
 
   const nsPid = childOf(cd.pid);
   if (!nsPid) throw new LabError('E_NODE', 'containerd started but its namespace process was not found');
+  await i.apiReady;
 
   const kubelet: ComponentSpec = {
     name: 'kubelet',
@@ -331,9 +337,12 @@ export async function startNode(i: NodeStartInput): Promise<NodeInfo> {
       return { done: r.status === 200, seen: `Node ${NODE_NAME}: HTTP ${r.status}` };
     },
   };
+  // The kubelet registers and the scheduler starts at the same time: neither needs the other to be up.
   i.onStart('kubelet');
-  await launch(i.run, i.record, kubelet, i.signal, i.emit);
-  await patchNodeAddress(i);
+  const kubeletUp = (async () => {
+    await launch(i.run, i.record, kubelet, i.signal, i.emit);
+    await patchNodeAddress(i);
+  })();
 
   const scheduler: ComponentSpec = {
     name: 'kube-scheduler',
@@ -363,7 +372,7 @@ export async function startNode(i: NodeStartInput): Promise<NodeInfo> {
     },
   };
   i.onStart('kube-scheduler');
-  await launch(i.run, i.record, scheduler, i.signal, i.emit);
+  await Promise.all([kubeletUp, launch(i.run, i.record, scheduler, i.signal, i.emit)]);
 
   await i.controllersReady;
   await waitNodeSchedulable(i);
