@@ -46,6 +46,17 @@ export function machineCpuSeconds(): { busy: number; total: number } {
   }
 }
 
+/** The CPUs /proc/stat counts (its `cpuN` lines): what machineCpuSeconds' totals cover. */
+export function procStatCpus(): number {
+  try {
+    return readFileSync('/proc/stat', 'utf8')
+      .split('\n')
+      .filter((l) => /^cpu\d+ /.test(l)).length;
+  } catch {
+    return NaN;
+  }
+}
+
 /** The share of all cores' time that was busy between two readings of machineCpuSeconds (0–1). */
 export function busyShare(a: { busy: number; total: number }, b: { busy: number; total: number }): number {
   const total = b.total - a.total;

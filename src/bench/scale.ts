@@ -22,8 +22,7 @@ import { secrets } from '../secrets/secret-registry.ts';
 import { waitFor, sleep } from '../time.ts';
 import { VaultClient } from '../vault/client.ts';
 import { configureKubernetesAuth, ensureAuthDelegator } from '../tutorial/vault-setup.ts';
-import { availableParallelism } from 'node:os';
-import { busyShare, cpuSeconds, machineCpuSeconds, rssBytes, selfCpuSeconds } from './proc.ts';
+import { busyShare, cpuSeconds, machineCpuSeconds, procStatCpus, rssBytes, selfCpuSeconds } from './proc.ts';
 import { growth, percentile, round } from './stats.ts';
 
 export const SCALE_REFRESH_INTERVAL_S = 10;
@@ -261,7 +260,7 @@ export function whyLate(f: LateFigures): string {
     .join(', ');
   const busy = `${Math.round(m.busyShare * 100)}%`;
   if (m.busyShare >= CPU_BOUND_SHARE)
-    return `${behind}. The machine's ${m.cores} cores were ${busy} busy over the run (${top}): the lab is CPU-bound here, and ESO waits for the API server and Vault rather than computing`;
+    return `${behind}. The machine's ${m.cores} cores were ${busy} busy over the run (${top}): the machine is CPU-bound (the lab and everything else on it), and ESO waits for the API server and Vault rather than computing`;
   return `${behind}. The machine's ${m.cores} cores were only ${busy} busy (${top}), so the bound is not CPU: it is in ESO's own pipeline (its ${ESO_WORKERS} workers, each sync requests a ServiceAccount token, logs in to Vault with it, reads and updates the Secret); these figures cannot say which step`;
 }
 
@@ -318,7 +317,7 @@ async function scaleRun(lab: StartedLocalLab, n: number, signal: AbortSignal, pr
     const labRss = (await lab.status(signal)).reduce((a, c) => a + (c.pid ? rssBytes(c.pid) : 0), 0);
     const durationS = (r1 - r0) / 1000;
     const machine: MachineLoad = {
-      cores: availableParallelism(),
+      cores: procStatCpus(),
       busyShare: busyShare(machine0, machine1),
       cpuSecondsByProcess: {
         ...labCpu,

@@ -8,6 +8,7 @@ import { chooseAutoProvider, detectMachine } from './detect.ts';
 import type { LabProvider, ProviderName, StartedLab } from './lab-provider.ts';
 import { listRunDirs, RunDir } from './run-dir.ts';
 import { deadComponents, isStale } from './local/stale.ts';
+import { reapOrphanedPrivateVaults } from './local/private-vault.ts';
 import { LocalLab, StartedLocalLab, ephemeralLabName } from './local/local-lab.ts';
 import {
   checkVaultServerForProvider,
@@ -136,6 +137,8 @@ export async function acquireLab(o: {
         );
       const reason = `using the running ${running.record.provider} lab '${running.record.name}' (left running afterwards)`;
       o.emit({ kind: 'lab.info', message: reason });
+      // A scenario run killed while it had Vault servers of its own left them: stop them before using the lab.
+      if (running.record.provider === 'local') await reapOrphanedPrivateVaults(running.dir.path);
       return { lab: attachLab(running.dir, running.record, o.env), ephemeral: false, reason };
     }
     o.emit({

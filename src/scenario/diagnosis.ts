@@ -265,7 +265,7 @@ function explain(c: Complaint, ev: DiagnosisEvidence, all: readonly Complaint[])
     case 'host-unresolved': {
       const server = store?.server ? ` ${store.kind} ${store.name} has server ${store.server};` : '';
       const lab = ev.vault.serverForEso
-        ? ` this lab's Vault is at ${ev.vault.serverForEso} (\${vaultServer})`
+        ? ` the Vault this scenario uses is at ${ev.vault.serverForEso} (\${vaultServer} in a manifest)`
         : '';
       return `ESO cannot resolve Vault's host ${c.host || '(unknown)'} (${clip(vaultWords(c.text))}): that name does not resolve from where ESO runs;${server}${lab}`.replace(
         /;$/,
@@ -274,7 +274,7 @@ function explain(c: Complaint, ev: DiagnosisEvidence, all: readonly Complaint[])
     }
     case 'unreachable': {
       if (store?.server && ev.vault.serverForEso && sameServer(store.server, ev.vault.serverForEso) === false)
-        return `ESO could not reach Vault at ${store.server} (${clip(vaultWords(c.text))}): ${store.kind} ${store.name} points elsewhere than this lab's Vault, ${ev.vault.serverForEso} (\${vaultServer})`;
+        return `ESO could not reach Vault at ${store.server} (${clip(vaultWords(c.text))}): ${store.kind} ${store.name} points elsewhere than the Vault this scenario uses, ${ev.vault.serverForEso} (\${vaultServer} in a manifest)`;
       if (es?.ready?.status === 'False')
         return `ESO could not reach Vault (${clip(vaultWords(c.text))}) when it last tried; Vault answers now and ESO is backing off before retrying`;
       return undefined;

@@ -44,10 +44,12 @@ export class DurationHistory {
     return this.data.durations[s.name]?.ms ?? knownWaitMs(s);
   }
 
-  /** Keep the durations of the scenarios that ran to the end (passed or failed; not skipped or interrupted). */
+  /** Keep the durations of the scenarios that ran to the end (passed or failed; not skipped, interrupted, or failed before their first step). */
   record(run: RunReport): void {
+    const setupFailed = (s: RunReport['scenarios'][number]) =>
+      ['privateVault', 'runtime'].includes(s.steps?.[0]?.operations[0]?.operation ?? '') && !s.passed;
     for (const s of run.scenarios)
-      if (s.skipped === undefined && !s.notRun && !s.interrupted)
+      if (s.skipped === undefined && !s.notRun && !s.interrupted && !setupFailed(s))
         this.data.durations[s.scenario] = { ms: Math.round(s.durationMs), at: s.startedAt };
   }
 

@@ -173,9 +173,14 @@ export function runtimeSource(lab: StartedLab, signal: AbortSignal): RuntimeSour
     async open(_scenario, o = {}) {
       if (!o.privateVault || !lab.privateVault) return createRuntime(lab, signal);
       const pv = await lab.privateVault(o.privateVault, signal);
-      const runtime = createRuntime(withPrivateVault(lab, pv), signal);
-      privates.set(runtime, pv);
-      return runtime;
+      try {
+        const runtime = createRuntime(withPrivateVault(lab, pv), signal);
+        privates.set(runtime, pv);
+        return runtime;
+      } catch (e) {
+        await pv.stop();
+        throw e;
+      }
     },
     async close(runtime) {
       try {

@@ -99,7 +99,7 @@ describe('diagnosis on the local lab', () => {
       /^ESO cannot resolve Vault's host hashicorp-vault\.hashicorp-vault\.svc\.cluster\.onion \(/,
     );
     expect(d).toMatch(/no suitable address found\): that name does not resolve from where ESO runs;/);
-    expect(d).toContain(`this lab's Vault is at ${vaultServer} (\${vaultServer})`);
+    expect(d).toContain(`the Vault this scenario uses is at ${vaultServer} (\${vaultServer} in a manifest)`);
   });
 
   it('a nested property into a JSON value: names the keys at the level where it stopped', () => {

@@ -131,12 +131,20 @@ export async function applyEsoManifests(o: {
   const deadline = Date.now() + o.timeoutMs;
   const apply = async (obj: Obj) => {
     for (;;) {
-      const r = await call(
-        'PATCH',
-        `${objectPath(obj)}?fieldManager=vault-eso-lab&force=true`,
-        JSON.stringify(obj),
-        'application/apply-patch+yaml',
-      );
+      let r: { status: number; body: string };
+      try {
+        r = await call(
+          'PATCH',
+          `${objectPath(obj)}?fieldManager=vault-eso-lab&force=true`,
+          JSON.stringify(obj),
+          'application/apply-patch+yaml',
+        );
+      } catch (e) {
+        // A connection reset or a timeout while the API server finishes its start: again, until the deadline.
+        if (o.signal.aborted || Date.now() >= deadline) throw e;
+        await sleep(100, o.signal);
+        continue;
+      }
       if (r.status === 200 || r.status === 201) return;
       if (!notReadyYet(r.status, r.body) || Date.now() >= deadline)
         throw new LabError(

@@ -8,6 +8,8 @@
  * Random root token, 127.0.0.1 only, log 0600 in the run directory (removed when it stops).
  */
 import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { LabError } from '../../errors.ts';
 import { environOf, isAlive, processesMarked, stopProcessGroup } from '../../process/command.ts';
 import { secrets } from '../../secrets/secret-registry.ts';
 import { VaultClient } from '../../vault/client.ts';
@@ -35,6 +37,8 @@ function privateVaultProcesses(runDir: string): { pid: number; owner: number; na
 export async function reapOrphanedPrivateVaults(runDir: string): Promise<string[]> {
   const orphans = privateVaultProcesses(runDir).filter((p) => !isAlive(p.owner));
   await Promise.all(orphans.map((p) => stopProcessGroup(p.pid, 3000)));
+  // Their logs hold a root token's and an unseal key's lines (0600): gone with them.
+  for (const p of orphans) rmSync(join(runDir, 'logs', `${p.name}.log`), { force: true });
   return orphans.map((p) => `${p.name} (pid ${p.pid}, its run ${p.owner} is gone)`);
 }
 
@@ -62,11 +66,13 @@ export async function startPrivateVault(o: PrivateVaultOptions): Promise<Private
   let unsealKey: string | undefined;
 
   // Every process with this server's mark: also one whose start failed half-way (launch() threw).
+  const mine = () => privateVaultProcesses(o.run.path).filter((p) => `${p.owner}:${p.name}` === mark);
   const kill = async (): Promise<void> => {
-    const mine = privateVaultProcesses(o.run.path).filter((p) => `${p.owner}:${p.name}` === mark);
-    await Promise.all(mine.map((p) => stopProcessGroup(p.pid, 3000)));
+    await Promise.all(mine().map((p) => stopProcessGroup(p.pid, 3000)));
   };
   const start = async (signal: AbortSignal): Promise<void> => {
+    if (mine().length)
+      throw new LabError('E_VAULT', `${name} is already running: stopVault it before startVault`);
     const before = countUnsealKeys(logFile);
     try {
       await launch(o.run, undefined, spec, signal, () => {});

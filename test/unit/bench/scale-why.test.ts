@@ -22,7 +22,7 @@ describe('bench scale: why rotations came late', () => {
       /^257 of 500 came after the window: ESO synced 22\.1 ExternalSecrets\/s \(593 in 26\.8 s, --concurrent=4\), below the 50\/s/,
     );
     expect(why).toMatch(
-      /2 cores were 97% busy over the run \(kube-apiserver 14\.2 s, poller harness 11\.7 s, etcd 5\.3 s, openbao 4\.8 s, eso 3\.3 s\): the lab is CPU-bound/,
+      /2 cores were 97% busy over the run \(kube-apiserver 14\.2 s, poller harness 11\.7 s, etcd 5\.3 s, openbao 4\.8 s, eso 3\.3 s\): the machine is CPU-bound/,
     );
   });
   it('does not blame the CPU when the machine had idle time: the bound is in ESO, and it says it cannot tell which step', () => {

@@ -496,7 +496,7 @@ describe('diagnose: the cases of test/fixtures/scenarios/diagnosis, with their r
       }),
     );
     expect(d).toBe(
-      `ESO cannot resolve Vault's host ${host} (unable to log in to auth method: unable to log in with Kubernet…: dial tcp: address ${host}: no suitable address found): that name does not resolve from where ESO runs; SecretStore vault-backend has server http://${host}:8200; this lab's Vault is at ${LAB} (\${vaultServer})`,
+      `ESO cannot resolve Vault's host ${host} (unable to log in to auth method: unable to log in with Kubernet…: dial tcp: address ${host}: no suitable address found): that name does not resolve from where ESO runs; SecretStore vault-backend has server http://${host}:8200; the Vault this scenario uses is at ${LAB} (\${vaultServer} in a manifest)`,
     );
   });
 
