@@ -32,28 +32,21 @@ export function selfCpuSeconds(): number {
   return (u.user + u.system) / 1e6;
 }
 
-/** The machine's CPU time so far, all cores, from the first line of /proc/stat: busy and total, in seconds. */
-export function machineCpuSeconds(): { busy: number; total: number } {
+/**
+ * The machine's CPU time so far, all cores, from /proc/stat: busy and total in seconds (its first line), and how
+ * many CPUs those totals cover (its `cpuN` lines).
+ */
+export function machineCpuSeconds(): { busy: number; total: number; cpus: number } {
   try {
-    const line = readFileSync('/proc/stat', 'utf8').split('\n')[0] ?? '';
-    const v = line.trim().split(/\s+/).slice(1).map(Number);
+    const lines = readFileSync('/proc/stat', 'utf8').split('\n');
+    const v = (lines[0] ?? '').trim().split(/\s+/).slice(1).map(Number);
     // user nice system idle iowait irq softirq steal (guest time is already inside user).
     const total = v.slice(0, 8).reduce((a, b) => a + b, 0);
     const idle = (v[3] ?? 0) + (v[4] ?? 0);
-    return { busy: (total - idle) / USER_HZ, total: total / USER_HZ };
+    const cpus = lines.filter((l) => /^cpu\d+ /.test(l)).length;
+    return { busy: (total - idle) / USER_HZ, total: total / USER_HZ, cpus };
   } catch {
-    return { busy: NaN, total: NaN };
-  }
-}
-
-/** The CPUs /proc/stat counts (its `cpuN` lines): what machineCpuSeconds' totals cover. */
-export function procStatCpus(): number {
-  try {
-    return readFileSync('/proc/stat', 'utf8')
-      .split('\n')
-      .filter((l) => /^cpu\d+ /.test(l)).length;
-  } catch {
-    return NaN;
+    return { busy: NaN, total: NaN, cpus: NaN };
   }
 }
 

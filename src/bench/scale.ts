@@ -22,7 +22,7 @@ import { secrets } from '../secrets/secret-registry.ts';
 import { waitFor, sleep } from '../time.ts';
 import { VaultClient } from '../vault/client.ts';
 import { configureKubernetesAuth, ensureAuthDelegator } from '../tutorial/vault-setup.ts';
-import { busyShare, cpuSeconds, machineCpuSeconds, procStatCpus, rssBytes, selfCpuSeconds } from './proc.ts';
+import { busyShare, cpuSeconds, machineCpuSeconds, rssBytes, selfCpuSeconds } from './proc.ts';
 import { growth, percentile, round } from './stats.ts';
 
 export const SCALE_REFRESH_INTERVAL_S = 10;
@@ -283,7 +283,6 @@ async function scaleRun(lab: StartedLocalLab, n: number, signal: AbortSignal, pr
     const watch = startObserver('watch', lab, setup.namespace, n, 2 * windowMs + 10_000, signal);
     const poll = startObserver('poll', lab, setup.namespace, n, 2 * windowMs + 10_000, signal);
     await Promise.all([watch.ready, poll.ready]);
-    const esoCpu0 = esoPid ? cpuSeconds(esoPid) : NaN;
     const labCpu0 = labPids.map(([, pid]) => cpuSeconds(pid));
     const machine0 = machineCpuSeconds();
     const vault0 = await vaultRequestCount(lab, signal);
@@ -299,9 +298,11 @@ async function scaleRun(lab: StartedLocalLab, n: number, signal: AbortSignal, pr
     const rotateMs = Date.now() - r0;
     const [w, p] = await Promise.all([watch.result, poll.result]);
     const r1 = Date.now();
-    const esoCpu = esoPid ? cpuSeconds(esoPid) - esoCpu0 : NaN;
     const machine1 = machineCpuSeconds();
-    const labCpu = Object.fromEntries(labPids.map(([name, pid], i) => [name, cpuSeconds(pid) - labCpu0[i]!]));
+    const labCpu: Record<string, number> = Object.fromEntries(
+      labPids.map(([name, pid], i) => [name, cpuSeconds(pid) - labCpu0[i]!]),
+    );
+    const esoCpu = labCpu.eso ?? NaN;
     const vaultRequests = (await vaultRequestCount(lab, signal)) - vault0 - 1; // minus the first scrape
     const selfCpu = selfCpuSeconds() - self0;
     const latencies = (o: ObserverResult) =>
@@ -314,10 +315,10 @@ async function scaleRun(lab: StartedLocalLab, n: number, signal: AbortSignal, pr
     const pl = latencies(p).filter((x): x is number => x !== undefined);
     // ESO's own account of the run, from its debug log (its metrics endpoint stays off: see esoMetrics).
     const reconciles = countEsoReconciles(readFileEnd(lab.esoLogFile(), 256 << 20), setup.namespace, r0, r1);
-    const labRss = (await lab.status(signal)).reduce((a, c) => a + (c.pid ? rssBytes(c.pid) : 0), 0);
+    const labRss = labPids.reduce((a, [, pid]) => a + rssBytes(pid), 0);
     const durationS = (r1 - r0) / 1000;
     const machine: MachineLoad = {
-      cores: procStatCpus(),
+      cores: machine1.cpus,
       busyShare: busyShare(machine0, machine1),
       cpuSecondsByProcess: {
         ...labCpu,

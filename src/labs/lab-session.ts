@@ -138,7 +138,7 @@ export async function acquireLab(o: {
       const reason = `using the running ${running.record.provider} lab '${running.record.name}' (left running afterwards)`;
       o.emit({ kind: 'lab.info', message: reason });
       // A scenario run killed while it had Vault servers of its own left them: stop them before using the lab.
-      if (running.record.provider === 'local') await reapOrphanedPrivateVaults(running.dir.path);
+      if (running.record.provider === 'local') await reapOrphanedPrivateVaults(running.dir);
       return { lab: attachLab(running.dir, running.record, o.env), ephemeral: false, reason };
     }
     o.emit({

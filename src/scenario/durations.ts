@@ -9,7 +9,7 @@ import { dirname, join } from 'node:path';
 import { stateRoot } from '../paths.ts';
 import type { RunReport } from '../report/report-model.ts';
 import type { Scenario } from './model.ts';
-import { knownWaitMs } from './orchestrator.ts';
+import { SETUP_OPERATIONS, knownWaitMs } from './orchestrator.ts';
 
 interface DurationsFile {
   schema: 1;
@@ -47,7 +47,8 @@ export class DurationHistory {
   /** Keep the durations of the scenarios that ran to the end (passed or failed; not skipped, interrupted, or failed before their first step). */
   record(run: RunReport): void {
     const setupFailed = (s: RunReport['scenarios'][number]) =>
-      ['privateVault', 'runtime'].includes(s.steps?.[0]?.operations[0]?.operation ?? '') && !s.passed;
+      !s.passed &&
+      (Object.values(SETUP_OPERATIONS) as string[]).includes(s.steps?.[0]?.operations[0]?.operation ?? '');
     for (const s of run.scenarios)
       if (s.skipped === undefined && !s.notRun && !s.interrupted && !setupFailed(s))
         this.data.durations[s.scenario] = { ms: Math.round(s.durationMs), at: s.startedAt };

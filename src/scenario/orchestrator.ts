@@ -269,6 +269,9 @@ export async function runScenarios<R>(
   return run;
 }
 
+/** The operation names of a report whose scenario failed before its first step (its runtime could not be set up). */
+export const SETUP_OPERATIONS = { privateVault: 'privateVault', runtime: 'runtime' } as const;
+
 function openFailed(
   scenario: Scenario,
   provider: string,
@@ -289,7 +292,7 @@ function openFailed(
         durationMs,
         operations: [
           {
-            operation: placement.privateVault ? 'privateVault' : 'runtime',
+            operation: placement.privateVault ? SETUP_OPERATIONS.privateVault : SETUP_OPERATIONS.runtime,
             name: what,
             phase: 'try',
             summary: what,

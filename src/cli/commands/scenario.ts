@@ -164,6 +164,9 @@ export const scenarioCommand: Command = {
     const parallel = effectiveParallel(scenarios, requestedParallel, { privateVault });
 
     let reporters: ReturnType<typeof combineReporters>;
+    let blocks: ScenarioBlocks | undefined;
+    let run: RunReport;
+    // From here on the lab is released on every way out (the finally below), a reporter that fails to open too.
     try {
       reporters = combineReporters(
         createReporters({
@@ -176,14 +179,9 @@ export const scenarioCommand: Command = {
           console: parallel === 1 ? 'live' : 'summary',
         }),
       );
-    } catch (e) {
-      await releaseLab(acquired, { keep, say: out.info });
-      throw e;
-    }
-    const blocks = parallel > 1 ? new ScenarioBlocks(out, secrets, scenarios.length) : undefined;
-    const history = DurationHistory.load(env);
-    let run: RunReport;
-    try {
+      const perScenario = parallel > 1 ? new ScenarioBlocks(out, secrets, scenarios.length) : undefined;
+      blocks = perScenario;
+      const history = DurationHistory.load(env);
       run = await runScenarios(scenarios, {
         handlers: operations,
         runtime: runtimeSource(lab, signal),
@@ -193,7 +191,7 @@ export const scenarioCommand: Command = {
         vars: builtinValues(lab.connection),
         overrides,
         emit: reporters.emit,
-        ...(blocks ? { sink: (s, p) => blocks.sink(s, p) } : {}),
+        ...(perScenario ? { sink: (s, p) => perScenario.sink(s, p) } : {}),
         signal,
         keep,
         parallel,

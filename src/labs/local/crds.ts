@@ -6,8 +6,8 @@
  */
 import { readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { parseAllDocuments } from 'yaml';
-import { LabError } from '../../errors.ts';
-import { sleep, waitFor } from '../../time.ts';
+import { LabError, WaitTimeoutError } from '../../errors.ts';
+import { waitFor } from '../../time.ts';
 import { httpCall } from '../http-call.ts';
 
 interface Obj {
@@ -127,32 +127,34 @@ export async function applyEsoManifests(o: {
       signal: o.signal,
     });
   // The API server takes these before its /readyz (its post-start hooks still run): an answer that says it is not
-  // ready yet (429, 5xx, an admission plugin "not yet ready to handle request") is retried until the deadline.
-  const deadline = Date.now() + o.timeoutMs;
+  // ready yet (429, 5xx, an admission plugin "not yet ready to handle request"), or a reset connection, is tried
+  // again until the deadline; any other answer is the object's fault and fails at once.
   const apply = async (obj: Obj) => {
-    for (;;) {
-      let r: { status: number; body: string };
-      try {
-        r = await call(
-          'PATCH',
-          `${objectPath(obj)}?fieldManager=vault-eso-lab&force=true`,
-          JSON.stringify(obj),
-          'application/apply-patch+yaml',
-        );
-      } catch (e) {
-        // A connection reset or a timeout while the API server finishes its start: again, until the deadline.
-        if (o.signal.aborted || Date.now() >= deadline) throw e;
-        await sleep(100, o.signal);
-        continue;
-      }
-      if (r.status === 200 || r.status === 201) return;
-      if (!notReadyYet(r.status, r.body) || Date.now() >= deadline)
-        throw new LabError(
-          'E_CRDS',
-          `applying ${obj.kind} ${obj.metadata.name}: HTTP ${r.status} ${r.body.slice(0, 300)}`,
-        );
-      await sleep(100, o.signal);
+    const what = `applying ${obj.kind} ${obj.metadata.name}`;
+    let refused: string | undefined;
+    try {
+      refused = await waitFor(
+        async () => {
+          const r = await call(
+            'PATCH',
+            `${objectPath(obj)}?fieldManager=vault-eso-lab&force=true`,
+            JSON.stringify(obj),
+            'application/apply-patch+yaml',
+          );
+          if (r.status === 200 || r.status === 201) return { done: true, value: undefined };
+          const answer = `HTTP ${r.status} ${r.body.slice(0, 300)}`;
+          return notReadyYet(r.status, r.body)
+            ? { done: false, seen: answer }
+            : { done: true, value: answer };
+        },
+        { what, timeoutMs: o.timeoutMs, intervalMs: 100, signal: o.signal },
+      );
+    } catch (e) {
+      if (e instanceof WaitTimeoutError)
+        throw new LabError('E_CRDS', `${what}: ${e.lastSeen ?? 'no answer'}`);
+      throw e;
     }
+    if (refused) throw new LabError('E_CRDS', `${what}: ${refused}`);
   };
   // The namespace first (its ServiceAccount and Role need it); everything else at once.
   const namespaces = rbac.filter((x) => x.kind === 'Namespace');

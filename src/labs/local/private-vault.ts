@@ -8,7 +8,6 @@
  * Random root token, 127.0.0.1 only, log 0600 in the run directory (removed when it stops).
  */
 import { rmSync } from 'node:fs';
-import { join } from 'node:path';
 import { LabError } from '../../errors.ts';
 import { environOf, isAlive, processesMarked, stopProcessGroup } from '../../process/command.ts';
 import { secrets } from '../../secrets/secret-registry.ts';
@@ -34,11 +33,11 @@ function privateVaultProcesses(runDir: string): { pid: number; owner: number; na
 }
 
 /** Stop the private Vault servers whose owning process is gone (a scenario run that was SIGKILLed). */
-export async function reapOrphanedPrivateVaults(runDir: string): Promise<string[]> {
-  const orphans = privateVaultProcesses(runDir).filter((p) => !isAlive(p.owner));
+export async function reapOrphanedPrivateVaults(run: RunDir): Promise<string[]> {
+  const orphans = privateVaultProcesses(run.path).filter((p) => !isAlive(p.owner));
   await Promise.all(orphans.map((p) => stopProcessGroup(p.pid, 3000)));
   // Their logs hold a root token's and an unseal key's lines (0600): gone with them.
-  for (const p of orphans) rmSync(join(runDir, 'logs', `${p.name}.log`), { force: true });
+  for (const p of orphans) rmSync(run.logFile(p.name), { force: true });
   return orphans.map((p) => `${p.name} (pid ${p.pid}, its run ${p.owner} is gone)`);
 }
 
@@ -54,7 +53,7 @@ export interface PrivateVaultOptions {
 }
 
 export async function startPrivateVault(o: PrivateVaultOptions): Promise<PrivateVault> {
-  await reapOrphanedPrivateVaults(o.run.path);
+  await reapOrphanedPrivateVaults(o.run);
   const name = `${o.server.component}-${o.tag}`;
   const mark = `${process.pid}:${name}`;
   const token = randomToken();

@@ -83,7 +83,7 @@ export class StartedLocalLab extends RecordedLab {
 
   async status(signal?: AbortSignal): Promise<ComponentStatus[]> {
     // A scenario run killed with a private Vault server running leaves it: the next look at the lab stops it.
-    await reapOrphanedPrivateVaults(this.run.path);
+    await reapOrphanedPrivateVaults(this.run);
     const rec = this.run.readRecord() ?? this.record;
     const ca = this.connection.vault.kubernetesCaPem;
     const get = async (
