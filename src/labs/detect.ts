@@ -26,6 +26,8 @@ export interface MachineFacts {
   cache: CachedComponent[];
 }
 
+export type KindTools = Pick<MachineFacts, 'docker' | 'kind' | 'helm'>;
+
 interface ProbeEnv {
   env: NodeJS.ProcessEnv;
   signal?: AbortSignal;
@@ -111,13 +113,23 @@ export async function probeDocker(p: ProbeEnv): Promise<Probe> {
   return { name: 'docker engine', ok: true, path, detail: `engine ${v}` };
 }
 
+/** What `--provider auto` needs to know: the kind path's three tools (no Go, no module proxy: those are slow). */
+export async function detectKindTools(p: ProbeEnv): Promise<KindTools> {
+  const [docker, kind, helm] = await Promise.all([probeDocker(p), probeKind(p), probeHelm(p)]);
+  return { docker, kind, helm };
+}
+
+const probeKind = (p: ProbeEnv) => tool('kind', ['version'], p, undefined, cachedTool('kind', p.env));
+const probeHelm = (p: ProbeEnv) =>
+  tool('helm', ['version', '--short'], p, undefined, cachedTool('helm', p.env));
+
 export async function detectMachine(p: ProbeEnv): Promise<MachineFacts> {
   const [go, goProxy, docker, kind, helm, kubectl] = await Promise.all([
     probeGo(p),
     probeGoProxy(p),
     probeDocker(p),
-    tool('kind', ['version'], p, undefined, cachedTool('kind', p.env)),
-    tool('helm', ['version', '--short'], p, undefined, cachedTool('helm', p.env)),
+    probeKind(p),
+    probeHelm(p),
     tool('kubectl', ['version', '--client', '-o', 'json'], p, (s) => {
       try {
         return (
@@ -150,7 +162,7 @@ export interface ProviderChoice {
 }
 
 /** What `--provider auto` picks when no lab is running: kind when Docker, kind and helm are all there, else local. */
-export function chooseAutoProvider(f: MachineFacts): ProviderChoice {
+export function chooseAutoProvider(f: KindTools): ProviderChoice {
   if (f.docker.ok && f.kind.ok && f.helm.ok)
     return { provider: 'kind', reason: 'a Docker engine answers and kind and helm are installed' };
   const missing = [!f.docker.ok && 'Docker engine', !f.kind.ok && 'kind', !f.helm.ok && 'helm']

@@ -4,7 +4,7 @@
  */
 import { LabError, UsageError } from '../errors.ts';
 import type { LabEvent } from '../report/events.ts';
-import { chooseAutoProvider, detectMachine } from './detect.ts';
+import { chooseAutoProvider, detectKindTools } from './detect.ts';
 import type { LabProvider, ProviderName, StartedLab } from './lab-provider.ts';
 import { listRunDirs, RunDir } from './run-dir.ts';
 import { deadComponents, isStale } from './local/stale.ts';
@@ -74,7 +74,11 @@ export function findRunningLab(
 
 const attachers = new Map<
   ProviderName,
-  (dir: RunDir, record: NonNullable<ReturnType<RunDir['readRecord']>>, env: NodeJS.ProcessEnv) => StartedLab
+  (
+    dir: RunDir,
+    record: NonNullable<ReturnType<RunDir['readRecord']>>,
+    env: NodeJS.ProcessEnv,
+  ) => StartedLab | Promise<StartedLab>
 >();
 attachers.set('local', (dir, record, env) => StartedLocalLab.attach(dir, record, env));
 
@@ -84,16 +88,16 @@ export function registerAttacher(
     dir: RunDir,
     record: NonNullable<ReturnType<RunDir['readRecord']>>,
     env: NodeJS.ProcessEnv,
-  ) => StartedLab,
+  ) => StartedLab | Promise<StartedLab>,
 ): void {
   attachers.set(name, f);
 }
 
-export function attachLab(
+export async function attachLab(
   dir: RunDir,
   record: NonNullable<ReturnType<RunDir['readRecord']>>,
   env: NodeJS.ProcessEnv,
-): StartedLab {
+): Promise<StartedLab> {
   const a = attachers.get(record.provider);
   if (!a) throw new LabError('E_PROVIDER', `cannot attach to a '${record.provider}' lab`);
   return a(dir, record, env);
@@ -139,7 +143,7 @@ export async function acquireLab(o: {
       o.emit({ kind: 'lab.info', message: reason });
       // A scenario run killed while it had Vault servers of its own left them: stop them before using the lab.
       if (running.record.provider === 'local') await reapOrphanedPrivateVaults(running.dir);
-      return { lab: attachLab(running.dir, running.record, o.env), ephemeral: false, reason };
+      return { lab: await attachLab(running.dir, running.record, o.env), ephemeral: false, reason };
     }
     o.emit({
       kind: 'lab.info',
@@ -149,7 +153,7 @@ export async function acquireLab(o: {
   let provider: ProviderName;
   let why: string;
   if (o.provider === 'auto') {
-    const facts = await detectMachine({ env: o.env, signal: o.signal });
+    const facts = await detectKindTools({ env: o.env, signal: o.signal });
     const c = chooseAutoProvider(facts);
     provider = c.provider;
     why = `auto picked ${c.provider}: ${c.reason}`;

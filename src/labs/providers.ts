@@ -1,14 +1,22 @@
 /**
  * Registers the kind and existing providers with the lab session (imported for its side effect by the CLI's
- * command index), so `--provider kind|existing`, `down`, `status` and `env` can start and attach to them.
+ * command index), so `--provider kind|existing`, `down`, `status` and `env` can start and attach to them. Their
+ * modules (the Kubernetes client, the kind tooling) load only when such a lab is started or found.
  */
 import { registerAttacher, registerProvider } from './lab-session.ts';
-import { KindLab, kindOptionsFromFlags } from './kind/kind-lab.ts';
-import { StartedKindLab } from './kind/started-kind-lab.ts';
-import { ExistingLab, StartedExistingLab, existingOptions } from './existing/existing-lab.ts';
 
-registerProvider('kind', ({ flags }) => new KindLab(kindOptionsFromFlags(flags)));
-registerAttacher('kind', (dir, record, env) => StartedKindLab.attach(dir, record, env));
+registerProvider('kind', async ({ flags }) => {
+  const { KindLab, kindOptionsFromFlags } = await import('./kind/kind-lab.ts');
+  return new KindLab(kindOptionsFromFlags(flags));
+});
+registerAttacher('kind', async (dir, record, env) =>
+  (await import('./kind/started-kind-lab.ts')).StartedKindLab.attach(dir, record, env),
+);
 
-registerProvider('existing', ({ flags, env }) => new ExistingLab(existingOptions(flags, env)));
-registerAttacher('existing', (dir, record) => StartedExistingLab.attach(dir, record));
+registerProvider('existing', async ({ flags, env }) => {
+  const { ExistingLab, existingOptions } = await import('./existing/existing-lab.ts');
+  return new ExistingLab(existingOptions(flags, env));
+});
+registerAttacher('existing', async (dir, record) =>
+  (await import('./existing/existing-lab.ts')).StartedExistingLab.attach(dir, record),
+);

@@ -41,9 +41,8 @@ export class VaultClient {
   private readonly token: string;
   private readonly timeoutMs: number;
   private readonly fetchFn: typeof fetch;
-  private readonly nv: NodeVaultClient;
-  /** The same server without a token, for sys/health, unseal and logins. */
-  private readonly anonymous: NodeVaultClient;
+  /** node-vault for this token, and the same server without a token (sys/health, unseal, logins): made on first use. */
+  private clients?: Promise<{ nv: NodeVaultClient; anonymous: NodeVaultClient }>;
 
   constructor(options: VaultClientOptions) {
     this.address = options.address.replace(/\/+$/, '');
@@ -51,8 +50,14 @@ export class VaultClient {
     this.kvMount = (options.kvMount ?? 'secret').replace(/^\/+|\/+$/g, '');
     this.timeoutMs = options.requestTimeoutMs ?? 10_000;
     this.fetchFn = options.fetch ?? ((input, init) => fetch(input, init));
-    this.nv = nodeVaultClient(this.address, this.token, this.fetchFn, this.timeoutMs);
-    this.anonymous = nodeVaultClient(this.address, '', this.fetchFn, this.timeoutMs);
+  }
+
+  private nodeVault(): Promise<{ nv: NodeVaultClient; anonymous: NodeVaultClient }> {
+    this.clients ??= (async () => ({
+      nv: await nodeVaultClient(this.address, this.token, this.fetchFn, this.timeoutMs),
+      anonymous: await nodeVaultClient(this.address, '', this.fetchFn, this.timeoutMs),
+    }))();
+    return this.clients;
   }
 
   /** A client for the same server with another token (e.g. a role's token after login). */
@@ -74,9 +79,10 @@ export class VaultClient {
     options: RequestOptions = {},
   ): Promise<VaultResponse<T>> {
     const cleanPath = path.replace(/^\/+/, '');
-    let nv = this.nv;
+    const clients = await this.nodeVault();
+    let nv = clients.nv;
     const requestOptions: Record<string, unknown> = { signal: options.signal };
-    if (options.token === '') nv = this.anonymous;
+    if (options.token === '') nv = clients.anonymous;
     else if (options.token) requestOptions.headers = { 'X-Vault-Token': options.token };
     let answer: unknown;
     try {

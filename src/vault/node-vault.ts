@@ -3,10 +3,17 @@
  * verb, no debug output (it would print request bodies), and none of node-vault's environment fallbacks
  * (VAULT_TOKEN, VAULT_PREFIX, VAULT_NAMESPACE): a client talks to exactly the server and token it was given.
  */
-import nodeVault from 'node-vault';
+import type nodeVaultFactory from 'node-vault';
 import { fetchTransport } from './fetch-transport.ts';
 
-export type NodeVaultClient = ReturnType<typeof nodeVault>;
+export type NodeVaultClient = ReturnType<typeof nodeVaultFactory>;
+
+/** node-vault (and axios under it) load on the first Vault request, not with every command that could make one. */
+let loading: Promise<typeof nodeVaultFactory> | undefined;
+function loadNodeVault(): Promise<typeof nodeVaultFactory> {
+  loading ??= import('node-vault').then((m) => m.default);
+  return loading;
+}
 
 /** node-vault's error for a non-2xx answer (its class is not exported; this is its shape). */
 export interface ApiResponseError {
@@ -28,7 +35,13 @@ export function vaultErrors(body: unknown): string[] {
   return [];
 }
 
-export function nodeVaultClient(address: string, token: string, fetchFn: typeof fetch, timeoutMs: number) {
+export async function nodeVaultClient(
+  address: string,
+  token: string,
+  fetchFn: typeof fetch,
+  timeoutMs: number,
+): Promise<NodeVaultClient> {
+  const nodeVault = await loadNodeVault();
   const nv = nodeVault({
     endpoint: address,
     token,

@@ -9,7 +9,7 @@ import {
   parseProvider,
   providerFor,
 } from '../../labs/lab-session.ts';
-import { chooseAutoProvider, detectMachine } from '../../labs/detect.ts';
+import { chooseAutoProvider, detectKindTools } from '../../labs/detect.ts';
 import {
   checkVaultServerForProvider,
   parseVaultServer,
@@ -138,13 +138,13 @@ export const upCommand: Command = {
           `lab '${name}' is broken: ${dead.join(', ')} ${dead.length === 1 ? 'is' : 'are'} not running`,
           { exitCode: 1, hint: `stop it with 'vault-eso-lab down --name ${name}', then start it again` },
         );
-      const lab = attachLab(running.dir, running.record, env);
+      const lab = await attachLab(running.dir, running.record, env);
       out.info(`lab '${name}' is already running`);
       printLab(lab, Boolean(values.json), out);
       return ExitCode.passed;
     }
     if (provider === 'auto') {
-      const c = chooseAutoProvider(await detectMachine({ env, signal }));
+      const c = chooseAutoProvider(await detectKindTools({ env, signal }));
       out.info(`provider auto → ${c.provider} (${c.reason})`);
       provider = c.provider;
       checkVaultServerForProvider(provider, server);
@@ -223,7 +223,7 @@ export const downCommand: Command = {
     const keep = boolOption(values, 'keep');
     const stopped: { name: string; provider: string; runDir: string; kept: boolean }[] = [];
     for (const t of targets) {
-      const lab = attachLab(t.dir, t.record!, env);
+      const lab = await attachLab(t.dir, t.record!, env);
       await lab.stop({ keep });
       const runDir = (lab as { keptAt?: string }).keptAt ?? t.dir.path;
       stopped.push({ name: t.record!.name, provider: t.record!.provider, runDir, kept: keep });
@@ -262,7 +262,7 @@ export const statusCommand: Command = {
       else out.result("no lab is running (start one with 'vault-eso-lab up')");
       return ExitCode.failed;
     }
-    const lab = attachLab(running.dir, running.record, env);
+    const lab = await attachLab(running.dir, running.record, env);
     const status = await lab.status(signal);
     const healthy = status.every((s) => s.healthy);
     if (values.json) {
@@ -311,13 +311,10 @@ export const envCommand: Command = {
     'print export lines (KUBECONFIG, VAULT_ADDR, VAULT_TOKEN, PATH) for hand use: eval "$(vault-eso-lab env)"',
   usage: 'env [--name N]',
   options: { ...nameOption },
-  run({ values, out, env }) {
+  async run({ values, out, env }) {
     const running = findRunningLab(env, nameFlag(values));
-    if (!running)
-      return Promise.reject(
-        new LabError('E_NO_LAB', "no lab is running (start one with 'vault-eso-lab up')"),
-      );
-    const lab = attachLab(running.dir, running.record, env);
+    if (!running) throw new LabError('E_NO_LAB', "no lab is running (start one with 'vault-eso-lab up')");
+    const lab = await attachLab(running.dir, running.record, env);
     const c = lab.connection;
     const vars: Record<string, string> = {
       KUBECONFIG: c.kubeconfigPath,
@@ -331,6 +328,6 @@ export const envCommand: Command = {
     };
     if (values.json) out.result(JSON.stringify(vars, null, 2));
     else for (const [k, v] of Object.entries(vars)) out.result(`export ${k}=${shQuote(v)}`);
-    return Promise.resolve(ExitCode.passed);
+    return ExitCode.passed;
   },
 };
