@@ -1,5 +1,6 @@
 /**
- * Reads a key straight from etcd — not through the API server — to see what a Secret looks like at rest.
+ * Reads a key straight from etcd — not through the API server — to see what a Secret looks like at rest (and
+ * counts or deletes keys under a prefix, for the lab's etcd seed).
  * Uses etcd's gRPC-gateway JSON API (`POST /v3/kv/range`, keys and values base64) over node:http or node:https,
  * so it works with plain HTTP on loopback and with client-certificate TLS (CA, client cert and key as PEM).
  */
@@ -57,6 +58,56 @@ export async function readEtcdKey(
     modRevision: Number(kv.mod_revision ?? 0),
     version: Number(kv.version ?? 0),
   };
+}
+
+/** The end of the key range holding every key that starts with `prefix` (etcd's `range_end`). */
+export function prefixEnd(prefix: string): Buffer {
+  const b = Buffer.from(prefix);
+  const end = Buffer.from(b);
+  for (let i = end.length - 1; i >= 0; i--) {
+    if (end[i]! < 0xff) {
+      end[i] = end[i]! + 1;
+      return end.subarray(0, i + 1);
+    }
+  }
+  return Buffer.from([0]); // every key from prefix on
+}
+
+/** How many keys etcd holds under `prefix` (a count only: no values leave etcd). */
+export async function countEtcdKeys(
+  ep: EtcdEndpoint,
+  prefix: string,
+  o: { signal?: AbortSignal; timeoutMs?: number } = {},
+): Promise<number> {
+  const body = JSON.stringify({
+    key: Buffer.from(prefix).toString('base64'),
+    range_end: prefixEnd(prefix).toString('base64'),
+    count_only: true,
+  });
+  const res = await post(ep, '/v3/kv/range', body, o);
+  if (res.status !== 200)
+    throw new LabError('E_ETCD', `etcd ${ep.url} answered ${res.status} to counting ${prefix}*`, {
+      hint: res.body.slice(0, 200),
+    });
+  return Number((JSON.parse(res.body) as { count?: string }).count ?? 0);
+}
+
+/** Delete every key under `prefix`; returns how many were deleted. */
+export async function deleteEtcdPrefix(
+  ep: EtcdEndpoint,
+  prefix: string,
+  o: { signal?: AbortSignal; timeoutMs?: number } = {},
+): Promise<number> {
+  const body = JSON.stringify({
+    key: Buffer.from(prefix).toString('base64'),
+    range_end: prefixEnd(prefix).toString('base64'),
+  });
+  const res = await post(ep, '/v3/kv/deleterange', body, o);
+  if (res.status !== 200)
+    throw new LabError('E_ETCD', `etcd ${ep.url} answered ${res.status} to deleting ${prefix}*`, {
+      hint: res.body.slice(0, 200),
+    });
+  return Number((JSON.parse(res.body) as { deleted?: string }).deleted ?? 0);
 }
 
 /** Where the API server keeps a Secret in etcd (default `--etcd-prefix=/registry`). */

@@ -4,7 +4,16 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execa } from 'execa';
 import { statSync, existsSync, readFileSync } from 'node:fs';
-import { CoreV1Api, CustomObjectsApi, KubeConfig, RbacAuthorizationV1Api } from '@kubernetes/client-node';
+import {
+  ApiextensionsV1Api,
+  CoordinationV1Api,
+  CoreV1Api,
+  CustomObjectsApi,
+  KubeConfig,
+  RbacAuthorizationV1Api,
+} from '@kubernetes/client-node';
+import type { LabRecord } from '../../src/labs/run-dir.ts';
+import { cacheRoot } from '../../src/paths.ts';
 import type { StartedLocalLab } from '../../src/labs/local/local-lab.ts';
 import { isListening } from '../../src/labs/local/ports.ts';
 import { httpCall } from '../../src/labs/http-call.ts';
@@ -64,6 +73,31 @@ describe('local lab', () => {
     ])
       expect(statSync(`${lab.runDir}/${f}`).mode & 0o777, f).toBe(0o600);
     expect(readFileSync(`${lab.runDir}/vault-token`, 'utf8').trim()).not.toBe('root');
+  });
+
+  it("starts etcd from the cached seed, which carries no other API server's lease or CA", async () => {
+    const record = JSON.parse(readFileSync(`${lab.runDir}/lab.json`, 'utf8')) as LabRecord;
+    const key = record.extra?.etcdSeed ?? '';
+    expect(key).toMatch(/^[0-9a-f]{16}$/);
+    const seedDir = `${cacheRoot(env)}/etcd-seeds/${key}`;
+    expect(statSync(seedDir).mode & 0o777).toBe(0o700);
+    expect(existsSync(`${seedDir}/seed.json`)).toBe(true);
+    // This lab's API server wrote its own client-CA ConfigMap: the lab's CA, not the seed build's.
+    const cm = await core.readNamespacedConfigMap({
+      namespace: 'kube-system',
+      name: 'extension-apiserver-authentication',
+    });
+    expect(cm.data?.['client-ca-file']?.trim()).toBe(lab.connection.vault.kubernetesCaPem?.trim());
+    // One API server identity lease: this one's (the seed build's was deleted before the seed was kept).
+    const leases = await kc
+      .makeApiClient(CoordinationV1Api)
+      .listNamespacedLease({ namespace: 'kube-system', labelSelector: 'apiserver.kubernetes.io/identity' });
+    expect(leases.items).toHaveLength(1);
+    // ESO's CRDs came with the seed: Established, not applied by this start.
+    const crd = await kc
+      .makeApiClient(ApiextensionsV1Api)
+      .readCustomResourceDefinition({ name: 'externalsecrets.external-secrets.io' });
+    expect(crd.status?.conditions?.find((c) => c.type === 'Established')?.status).toBe('True');
   });
 
   it('the API server answers the admin kubeconfig and reports its stamped version', async () => {
@@ -144,6 +178,8 @@ describe('local lab', () => {
     });
     const jwt = tr.status?.token ?? '';
     expect(jwt.split('.')).toHaveLength(3);
+    // Signed with the lab's ECDSA P-256 key.
+    expect(JSON.parse(Buffer.from(jwt.split('.')[0]!, 'base64url').toString()).alg).toBe('ES256');
 
     const { address, token, kubernetesHostForVault, kubernetesCaPem } = lab.connection.vault;
     expect(

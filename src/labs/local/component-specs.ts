@@ -23,7 +23,9 @@ export interface LabFiles {
   kubeletClientCert: string;
   kubeletClientKey: string;
   apiserverCertDir: string;
-  kcmCertDir: string;
+  /** kube-controller-manager's serving certificate (from the lab's CA). */
+  kcmServingCert: string;
+  kcmServingKey: string;
   /** EncryptionConfiguration for Secrets at rest (`--encrypt-secrets`); absent: stored as they are. */
   encryptionConfig?: string;
 }
@@ -45,6 +47,9 @@ export function baseEnv(run: RunDir): Record<string, string> {
     TZ: 'UTC',
   };
 }
+
+/** The Service IP range (the `kubernetes` Service takes its first address; part of the etcd seed's key). */
+export const SERVICE_CLUSTER_IP_RANGE = '10.96.0.0/24';
 
 export const SERVICE_ACCOUNT_ISSUER = 'https://kubernetes.default.svc.cluster.local';
 
@@ -73,6 +78,9 @@ export function etcdArgs(f: LabFiles, p: LabPorts): string[] {
     `--initial-cluster=lab=${peer}`,
     '--initial-cluster-state=new',
     '--unsafe-no-fsync',
+    // One member, on loopback: it elects itself within 100 ms instead of etcd's default 1 s election timeout.
+    '--heartbeat-interval=20',
+    '--election-timeout=100',
     '--log-level=warn',
     '--quota-backend-bytes=2147483648',
   ];
@@ -105,7 +113,7 @@ export function apiserverArgs(f: LabFiles, p: LabPorts): string[] {
     `--service-account-issuer=${SERVICE_ACCOUNT_ISSUER}`,
     `--service-account-key-file=${f.saPub}`,
     `--service-account-signing-key-file=${f.saKey}`,
-    '--service-cluster-ip-range=10.96.0.0/24',
+    `--service-cluster-ip-range=${SERVICE_CLUSTER_IP_RANGE}`,
     '--profiling=false',
     '--enable-priority-and-fairness=false',
     ...(f.encryptionConfig ? [`--encryption-provider-config=${f.encryptionConfig}`] : []),
@@ -133,7 +141,8 @@ export function kcmArgs(f: LabFiles, p: LabPorts, withNode = false): string[] {
     `--authorization-kubeconfig=${f.kcmKubeconfig}`,
     '--bind-address=127.0.0.1',
     `--secure-port=${p.kcm}`,
-    `--cert-dir=${f.kcmCertDir}`,
+    `--tls-cert-file=${f.kcmServingCert}`,
+    `--tls-private-key-file=${f.kcmServingKey}`,
     `--controllers=${kcmControllers(withNode).join(',')}`,
     '--leader-elect=false',
     '--use-service-account-credentials=false',

@@ -160,9 +160,31 @@ export async function applyEsoManifests(o: {
   const namespaces = rbac.filter((x) => x.kind === 'Namespace');
   await Promise.all(namespaces.map(apply));
   await Promise.all([...crds, ...rbac.filter((x) => x.kind !== 'Namespace')].map(apply));
-  // Established, read from discovery: the API server lists a CRD's resource in its group-version only once the
-  // CRD is Established — what ESO's informers need — and a discovery document is a few kB where the CRD list
-  // itself is megabytes of schema to serialize and parse on every poll.
+  await waitForEstablished({ ...o, crds });
+}
+
+/**
+ * Resolve once every served version of every CRD in the bundle is Established. Read from discovery: the API server
+ * lists a CRD's resource in its group-version only once the CRD is Established — what ESO's informers need — and a
+ * discovery document is a few kB where the CRD list itself is megabytes of schema to serialize and parse on every
+ * poll. Before the API server serves at all, a refused connection or a "not yet" answer is tried again.
+ */
+export async function waitForEstablished(o: {
+  server: string;
+  caPem: string;
+  token: string;
+  crds: string | Obj[];
+  signal: AbortSignal;
+  timeoutMs: number;
+}): Promise<void> {
+  const crds = typeof o.crds === 'string' ? loadManifests(o.crds) : o.crds;
+  const get = (path: string) =>
+    httpCall(`${o.server}${path}`, {
+      ca: o.caPem,
+      headers: { authorization: `Bearer ${o.token}` },
+      timeoutMs: 2000,
+      signal: o.signal,
+    });
   const wanted = new Map<string, Set<string>>();
   for (const c of crds as CrdObj[]) {
     if (c.kind !== 'CustomResourceDefinition') continue;
@@ -178,7 +200,7 @@ export async function applyEsoManifests(o: {
       const pending: string[] = [];
       await Promise.all(
         [...wanted].map(async ([gv, plurals]) => {
-          const r = await call('GET', `/apis/${gv}`);
+          const r = await get(`/apis/${gv}`);
           const served =
             r.status === 200
               ? new Set(

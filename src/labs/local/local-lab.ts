@@ -6,24 +6,33 @@
  * each through `launch()` with a readiness probe, and returns a StartedLocalLab that stops them in reverse.
  */
 import { setMaxListeners } from 'node:events';
-import { mkdirSync, symlinkSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { CleanupStack } from '../../cleanup.ts';
 import { LabError, PrerequisiteError, abortError, errorMessage } from '../../errors.ts';
 import { stopMarkedProcesses } from '../../process/command.ts';
-import { binaryPath, componentDir } from '../../components/cache.ts';
+import { componentDir } from '../../components/cache.ts';
 import { ensureComponents } from '../../components/build.ts';
 import { components, nodeComponents } from '../../components/versions.ts';
 import { secrets } from '../../secrets/secret-registry.ts';
 import type { LabConnection, LabProvider, StartOptions } from '../lab-provider.ts';
 import { RunDir, type LabRecord } from '../run-dir.ts';
 import { ESO_NAMESPACE, ESO_RBAC_FILE, ESO_SERVICE_ACCOUNT } from '../../components/eso-chart.ts';
-import { generatePki, randomToken, type LabPki } from './pki.ts';
+import { generatePki, randomToken } from './pki.ts';
 import { PortReservation } from './ports.ts';
-import { applyEsoManifests, waitForCrdApi } from './crds.ts';
+import { applyEsoManifests, waitForCrdApi, waitForEstablished } from './crds.ts';
+import { copySeed, ensureEtcdSeed } from './etcd-seed.ts';
 import { reapStaleLabs, stopRecordedComponents } from './stale.ts';
-import type { LabFiles, LabPorts } from './component-specs.ts';
-import { apiserverSpec, esoSpec, etcdSpec, kcmSpec, READY_TIMEOUT_MS } from './control-plane.ts';
+import type { LabPorts } from './component-specs.ts';
+import {
+  apiserverSpec,
+  esoSpec,
+  etcdSpec,
+  kcmSpec,
+  READY_TIMEOUT_MS,
+  SEEDED_HOOKS,
+  waitForApiHealthz,
+} from './control-plane.ts';
 import { kubeconfigYaml } from './kubeconfig.ts';
 import { ENCRYPTION_PROVIDER, writeEncryptionConfig } from './encryption-at-rest.ts';
 import { launch, stopComponent, type ComponentSpec } from './launch.ts';
@@ -33,6 +42,7 @@ import { serviceAccountToken } from './service-account-token.ts';
 import { cleanupNodeLeftovers, startNode, type NodeInfo } from './node/local-node.ts';
 import { decideNode, gatherNodeFacts, nodeBlocker, type NodeDecision } from './node/node-support.ts';
 import { StartedLocalLab } from './started-local-lab.ts';
+import { linkBinDir, writeLabFiles } from './lab-files.ts';
 
 export const LOCAL_VERSIONS = {
   kubernetes: components.kubernetes.version,
@@ -104,6 +114,8 @@ export class LocalLab implements LabProvider {
       await ensureComponents({ signal, emit, env, only: [vaultSrv.component] });
     const node = await chooseNode(options);
     emit({ kind: 'lab.info', message: node.reason });
+    // etcd starts from the cached seed (bootstrapped, ESO's CRDs in place) — built now if this is the first start.
+    const seed = await ensureEtcdSeed({ env, signal, emit });
     if (signal.aborted) throw abortError(signal);
 
     const cleanup = new CleanupStack();
@@ -133,6 +145,7 @@ export class LocalLab implements LabProvider {
       createdAt: new Date().toISOString(),
       components: [],
       vaultServer: vaultSrv.name,
+      ...(seed ? { extra: { etcdSeed: seed.key } } : {}),
       versions: {
         ...localVersions(vaultSrv),
         ...(node.run
@@ -181,6 +194,7 @@ export class LocalLab implements LabProvider {
       for (const t of [adminToken, kcmToken, schedulerToken, vaultToken]) secrets.add(t);
       mkdirSync(run.file('home'), { mode: 0o700 });
       const files = writeLabFiles(run, pki, { adminToken, kcmToken, schedulerToken });
+      if (seed) copySeed(seed, files.etcdData);
       if (options.encryptSecrets) {
         files.encryptionConfig = writeEncryptionConfig(run);
         record.extra = { ...record.extra, encryptSecrets: ENCRYPTION_PROVIDER };
@@ -221,40 +235,41 @@ export class LocalLab implements LabProvider {
       etcdReady.catch(() => failFast.abort());
       const apiReady = (async () => {
         await etcdReady;
-        await start(apiserverSpec(run, env, files, ports, pki));
+        await start(apiserverSpec(run, env, files, ports, pki, seed ? { readyzExclude: SEEDED_HOOKS } : {}));
       })();
       apiReady.catch(() => failFast.abort());
 
-      // ESO's CRDs, server-side, then Established — before kube-controller-manager, so that its garbage collector
-      // discovers ESO's kinds at start instead of at its next 30 s discovery resync. They go in as soon as the API
-      // server serves the CRD API, alongside the rest of its start (its /readyz comes ≈1.5 s later).
+      // ESO's CRDs Established before kube-controller-manager starts, so that its garbage collector discovers ESO's
+      // kinds at start instead of at its next 30 s discovery resync. From the seed they are already there: served
+      // once the API server has read them. Without one they are applied as soon as the API server serves the CRD
+      // API, alongside the rest of its start (its /readyz comes ≈1.5 s later).
       const crdsReady = (async () => {
         await etcdReady;
-        await waitForCrdApi({
+        const crds = `${componentDir(components.eso, env)}/crds.yaml`;
+        const api = {
           server,
           caPem: pki.caCertPem,
           token: adminToken,
           signal: s,
           timeoutMs: READY_TIMEOUT_MS.crds,
-        });
+        };
         emit({ kind: 'lab.component.starting', component: 'eso-crds' });
         const t0 = performance.now();
-        await applyEsoManifests({
-          server,
-          caPem: pki.caCertPem,
-          token: adminToken,
-          crds: `${componentDir(components.eso, env)}/crds.yaml`,
-          rbac: ESO_RBAC_FILE,
-          signal: s,
-          timeoutMs: READY_TIMEOUT_MS.crds,
-        });
+        if (seed) await waitForEstablished({ ...api, crds });
+        else {
+          await waitForCrdApi(api);
+          await applyEsoManifests({ ...api, crds, rbac: ESO_RBAC_FILE });
+        }
         emit({ kind: 'lab.component.ready', component: 'eso-crds', durationMs: performance.now() - t0 });
       })();
       crdsReady.catch(() => failFast.abort());
 
-      // kube-controller-manager (system:masters) needs the CRDs, not the API server's post-start hooks.
+      // kube-controller-manager (system:masters) needs the CRDs, not the API server's post-start hooks. It polls
+      // /healthz once a second before its controllers start (/healthz waits for the hooks, ≈1.1 s after the API
+      // server serves): started as the CRDs are served, its second poll comes just after the hooks are done.
       const kcmReady = (async () => {
         await crdsReady;
+        await waitForApiHealthz({ server, caPem: pki.caCertPem, signal: s, timeoutMs: READY_TIMEOUT_MS.kcm });
         await start(kcmSpec(run, env, files, ports, pki, adminToken, node.run));
       })();
       kcmReady.catch(() => failFast.abort());
@@ -371,52 +386,6 @@ function firstCause(results: PromiseSettledResult<unknown>[], signal: AbortSigna
     .map((r) => r.reason as unknown);
   if (signal.aborted) return abortError(signal);
   return errors.find((e) => !(e instanceof Error && e.name === 'AbortedError')) ?? errors[0];
-}
-
-function writeLabFiles(
-  run: RunDir,
-  pki: LabPki,
-  t: { adminToken: string; kcmToken: string; schedulerToken: string },
-): LabFiles {
-  return {
-    caCert: run.writePrivate('ca.crt', pki.caCertPem),
-    servingCert: run.writePrivate('apiserver.crt', pki.servingCertPem),
-    servingKey: run.writePrivate('apiserver.key', pki.servingKeyPem),
-    saKey: run.writePrivate('sa.key', pki.saKeyPem),
-    saPub: run.writePrivate('sa.pub', pki.saPubPem),
-    // The scheduler is `system:kube-scheduler` with the bootstrap RBAC only; the controller manager (which must
-    // manage ESO's kinds for garbage collection) is in system:masters.
-    tokensCsv: run.writePrivate(
-      'tokens.csv',
-      `${t.adminToken},lab-admin,lab-admin,"system:masters"\n` +
-        `${t.kcmToken},system:kube-controller-manager,kcm,"system:masters"\n` +
-        `${t.schedulerToken},system:kube-scheduler,kube-scheduler\n`,
-    ),
-    adminKubeconfig: run.file('kubeconfig'),
-    kcmKubeconfig: run.file('kcm.kubeconfig'),
-    etcdData: run.file('etcd-data'),
-    etcdServerCert: run.writePrivate('etcd-server.crt', pki.etcdServer.certPem),
-    etcdServerKey: run.writePrivate('etcd-server.key', pki.etcdServer.keyPem),
-    etcdClientCert: run.writePrivate('etcd-client.crt', pki.etcdClient.certPem),
-    etcdClientKey: run.writePrivate('etcd-client.key', pki.etcdClient.keyPem),
-    kubeletClientCert: run.writePrivate('apiserver-kubelet-client.crt', pki.apiserverKubeletClient.certPem),
-    kubeletClientKey: run.writePrivate('apiserver-kubelet-client.key', pki.apiserverKubeletClient.keyPem),
-    apiserverCertDir: run.file('apiserver-certs'),
-    kcmCertDir: run.file('kcm-certs'),
-  };
-}
-
-/**
- * `<run>/bin` holds `vault` (→ the lab's server: bao, also as `bao`, or HashiCorp's vault), `kubectl` and, with a
- * node, `ctr` — for hand use and the tutorial.
- */
-function linkBinDir(run: RunDir, env: NodeJS.ProcessEnv, withNode: boolean, server: VaultServer): void {
-  mkdirSync(run.file('bin'), { recursive: true, mode: 0o700 });
-  const bin = binaryPath(server.pin, server.binary, env);
-  symlinkSync(bin, run.file('bin', 'vault'));
-  if (server.binary !== 'vault') symlinkSync(bin, run.file('bin', server.binary));
-  symlinkSync(binaryPath(components.kubernetes, 'kubectl', env), run.file('bin', 'kubectl'));
-  if (withNode) symlinkSync(binaryPath(components.containerd, 'ctr', env), run.file('bin', 'ctr'));
 }
 
 /** A short random lab id for ephemeral runs. */

@@ -9,7 +9,15 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { binaryPath } from '../../../src/components/cache.ts';
 import { components } from '../../../src/components/versions.ts';
-import { describeAtRest, readEtcdKey, secretKey, type EtcdEndpoint } from '../../../src/kube/etcd-reader.ts';
+import {
+  countEtcdKeys,
+  deleteEtcdPrefix,
+  describeAtRest,
+  prefixEnd,
+  readEtcdKey,
+  secretKey,
+  type EtcdEndpoint,
+} from '../../../src/kube/etcd-reader.ts';
 import { runCommand, startDaemon, which, type Daemon } from '../../../src/process/command.ts';
 import { waitFor } from '../../../src/time.ts';
 
@@ -64,6 +72,13 @@ async function put(ep: EtcdEndpoint, key: string, value: Buffer): Promise<void> 
   if (r.exitCode !== 0) throw new Error(`put failed: ${r.stderr}`);
 }
 
+describe('prefixEnd', () => {
+  it("is the prefix with its last byte raised: etcd's range_end for 'every key starting with'", () => {
+    expect(prefixEnd('/registry/leases/').toString()).toBe('/registry/leases0');
+    expect([...prefixEnd('ab')]).toEqual([0x61, 0x63]);
+  });
+});
+
 describe.skipIf(!hasEtcd)(`etcd reader (real etcd ${components.etcd.version})`, () => {
   const dir = mkdtempSync(join(tmpdir(), 'vel-etcd-'));
   let d: Daemon;
@@ -99,6 +114,16 @@ describe.skipIf(!hasEtcd)(`etcd reader (real etcd ${components.etcd.version})`, 
     expect(kv?.value.equals(stored)).toBe(true);
     expect(kv?.modRevision).toBeGreaterThan(0);
     expect(await readEtcdKey(ep, '/registry/secrets/ns/absent')).toBeUndefined();
+  });
+
+  it('counts and deletes exactly the keys under a prefix', async () => {
+    for (const k of ['/registry/leases/kube-system/apiserver-a', '/registry/leases/x/y', '/registry/leasesX'])
+      await put(ep, k, Buffer.from('v'));
+    expect(await countEtcdKeys(ep, '/registry/leases/')).toBe(2);
+    expect(await deleteEtcdPrefix(ep, '/registry/leases/')).toBe(2);
+    expect(await countEtcdKeys(ep, '/registry/leases/')).toBe(0);
+    // A key that only shares the prefix's letters, not its '/', is left.
+    expect(await readEtcdKey(ep, '/registry/leasesX')).toBeDefined();
   });
 
   it('fails with the endpoint named when etcd does not answer', async () => {

@@ -354,7 +354,8 @@ export async function startNode(i: NodeStartInput): Promise<NodeInfo> {
       `--authorization-kubeconfig=${i.run.file('scheduler.kubeconfig')}`,
       '--bind-address=127.0.0.1',
       `--secure-port=${i.ports.scheduler}`,
-      `--cert-dir=${i.run.file('scheduler-certs')}`,
+      `--tls-cert-file=${i.run.writePrivate('scheduler-serving.crt', i.pki.schedulerServing.certPem)}`,
+      `--tls-private-key-file=${i.run.writePrivate('scheduler-serving.key', i.pki.schedulerServing.keyPem)}`,
       '--leader-elect=false',
       '--profiling=false',
       '--v=0',
@@ -365,7 +366,7 @@ export async function startNode(i: NodeStartInput): Promise<NodeInfo> {
     timeoutMs: TIMEOUT_MS.scheduler,
     probe: async (s) => {
       const r = await httpCall(`https://127.0.0.1:${i.ports.scheduler}/healthz`, {
-        insecure: true,
+        ca: i.pki.caCertPem,
         signal: s,
       });
       return { done: r.status === 200, seen: `healthz ${r.status}` };

@@ -1,0 +1,301 @@
+/**
+ * The local lab's etcd seed: an etcd data directory that a kube-apiserver has already bootstrapped (system
+ * namespaces, bootstrap RBAC, priority classes, the `kubernetes` Service) and that already holds ESO's CRDs
+ * (Established) and the chart's RBAC. It is built once per set of versions, kept in the user cache, and copied into
+ * each new lab's run dir, so a lab's API server starts on data it only has to check, and ESO's CRDs are served
+ * without being applied and established again.
+ *
+ * What is one lab's own never enters it: it is built by an API server of its own, with a throwaway PKI and tokens;
+ * the API server's identity lease, its events and the ConfigMap that carries its CA are deleted before it is kept;
+ * and a seed that holds any Secret is refused. The build runs in a run directory of its own under the state dir,
+ * owned by this process, so a build killed half-way is reaped like any other lab.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { setMaxListeners } from 'node:events';
+import {
+  closeSync,
+  cpSync,
+  existsSync,
+  fstatSync,
+  ftruncateSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  readSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+  truncateSync,
+  writeFileSync,
+} from 'node:fs';
+import { join } from 'node:path';
+import { CleanupStack } from '../../cleanup.ts';
+import { LabError, errorMessage } from '../../errors.ts';
+import { componentDir } from '../../components/cache.ts';
+import { ESO_RBAC_FILE } from '../../components/eso-chart.ts';
+import { components } from '../../components/versions.ts';
+import { countEtcdKeys, deleteEtcdPrefix, type EtcdEndpoint } from '../../kube/etcd-reader.ts';
+import { isAlive, stopMarkedProcesses } from '../../process/command.ts';
+import { cacheRoot } from '../../paths.ts';
+import type { LabEvent } from '../../report/events.ts';
+import { secrets } from '../../secrets/secret-registry.ts';
+import { RunDir, type LabRecord } from '../run-dir.ts';
+import { SERVICE_CLUSTER_IP_RANGE, type LabPorts } from './component-specs.ts';
+import { apiserverSpec, etcdSpec, READY_TIMEOUT_MS } from './control-plane.ts';
+import { applyEsoManifests } from './crds.ts';
+import { writeLabFiles } from './lab-files.ts';
+import { launch, stopComponent } from './launch.ts';
+import { generatePki, randomToken } from './pki.ts';
+import { PortReservation } from './ports.ts';
+import { stopRecordedComponents } from './stale.ts';
+
+/** Bump when what goes into a seed changes in a way the inputs below do not show. */
+const SEED_FORMAT = 3;
+
+/** The name prefix of a seed build's run directory. */
+export const SEED_RUN_PREFIX = 'etcd-seed-';
+
+export interface EtcdSeed {
+  /** The seed's key: a hash of everything that decides its contents. */
+  key: string;
+  /** Its directory in the cache (`member/` is etcd's data). */
+  dir: string;
+}
+
+/** The CRD bundle the seed holds (the cached ESO chart's). */
+function crdsFile(env: NodeJS.ProcessEnv): string {
+  return `${componentDir(components.eso, env)}/crds.yaml`;
+}
+
+function sha256File(file: string): string {
+  return createHash('sha256').update(readFileSync(file)).digest('hex');
+}
+
+function seedsRoot(env: NodeJS.ProcessEnv): string {
+  return join(cacheRoot(env), 'etcd-seeds');
+}
+
+/** Where the seed for these versions and manifests lives (whether or not it has been built). */
+export function etcdSeedFor(env: NodeJS.ProcessEnv): EtcdSeed {
+  const inputs = {
+    format: SEED_FORMAT,
+    kubernetes: components.kubernetes.version,
+    etcd: components.etcd.version,
+    eso: components.eso.version,
+    crds: sha256File(crdsFile(env)),
+    rbac: sha256File(ESO_RBAC_FILE),
+    serviceClusterIpRange: SERVICE_CLUSTER_IP_RANGE,
+  };
+  const key = createHash('sha256').update(JSON.stringify(inputs)).digest('hex').slice(0, 16);
+  return { key, dir: join(seedsRoot(env), key) };
+}
+
+/** Whether the seed has been built (a build is moved into place whole, so its marker file says it is complete). */
+export function seedBuilt(seed: EtcdSeed): boolean {
+  return existsSync(join(seed.dir, 'seed.json')) && existsSync(join(seed.dir, 'member', 'snap', 'db'));
+}
+
+export interface SeedInfo {
+  key: string;
+  versions: Record<string, string>;
+  createdAt: string;
+  /** WAL files kept without their zero-filled preallocated tail: their full length, restored as a hole. */
+  walSizes: Record<string, number>;
+}
+
+/**
+ * Copy the seed's etcd data into a new lab's (empty, not yet existing) etcd data directory. etcd preallocates
+ * each WAL file (64 MB of zeros after a few MB of records); the seed keeps only the records, and the copy gets
+ * its full length back as a sparse tail (reads as the same zeros), so a start copies ≈7 MB instead of ≈66 MB.
+ */
+export function copySeed(seed: EtcdSeed, etcdDataDir: string): void {
+  const info = JSON.parse(readFileSync(join(seed.dir, 'seed.json'), 'utf8')) as SeedInfo;
+  mkdirSync(etcdDataDir, { mode: 0o700 });
+  cpSync(join(seed.dir, 'member'), join(etcdDataDir, 'member'), { recursive: true });
+  for (const [name, size] of Object.entries(info.walSizes ?? {}))
+    truncateSync(join(etcdDataDir, 'member', 'wal', name), size);
+}
+
+/** Cut the zero-filled tail of each WAL file in `walDir`; returns each one's full length (for copySeed). */
+export function compactWal(walDir: string): Record<string, number> {
+  const sizes: Record<string, number> = {};
+  for (const f of readdirSync(walDir).filter((n) => n.endsWith('.wal')))
+    sizes[f] = dropZeroTail(join(walDir, f));
+  return sizes;
+}
+
+/** Cut a file's zero-filled tail (at a 4 KiB boundary); returns its length before. */
+function dropZeroTail(file: string): number {
+  const fd = openSync(file, 'r+');
+  try {
+    const size = fstatSync(fd).size;
+    const chunk = Buffer.alloc(1 << 20);
+    let end = size;
+    while (end > 0) {
+      const from = Math.max(0, end - chunk.length);
+      const got = readSync(fd, chunk, 0, end - from, from);
+      let i = got - 1;
+      while (i >= 0 && chunk[i] === 0) i--;
+      if (i >= 0) {
+        end = from + i + 1;
+        break;
+      }
+      end = from;
+    }
+    ftruncateSync(fd, Math.min(size, Math.ceil(end / 4096) * 4096));
+    return size;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * The seed for this lab's versions: the cached one, or one built now (≈6 s, once). A build that fails is said and
+ * the lab starts from an empty etcd, as it did before seeds; an interrupted one is not swallowed.
+ */
+export async function ensureEtcdSeed(o: {
+  env: NodeJS.ProcessEnv;
+  signal: AbortSignal;
+  emit: (e: LabEvent) => void;
+}): Promise<EtcdSeed | undefined> {
+  const seed = etcdSeedFor(o.env);
+  if (existsSync(seedsRoot(o.env))) removeAbandonedCopies(seedsRoot(o.env));
+  if (seedBuilt(seed)) return seed;
+  const t0 = performance.now();
+  o.emit({
+    kind: 'lab.info',
+    message: "preparing the etcd seed (once per version set): an API server's bootstrap with ESO's CRDs",
+  });
+  try {
+    await buildSeed(seed, o);
+  } catch (e) {
+    if (o.signal.aborted) throw e;
+    o.emit({
+      kind: 'lab.info',
+      message: `no etcd seed (${errorMessage(e).split('\n')[0]}): starting from an empty etcd`,
+    });
+    return undefined;
+  }
+  o.emit({
+    kind: 'lab.info',
+    message: `etcd seed ${seed.key} ready in ${((performance.now() - t0) / 1000).toFixed(1)} s (cached)`,
+  });
+  return seed;
+}
+
+async function buildSeed(seed: EtcdSeed, o: { env: NodeJS.ProcessEnv; signal: AbortSignal }): Promise<void> {
+  const { env } = o;
+  // Probes and requests listen on it side by side: more than Node's default warning level.
+  const signal = AbortSignal.any([o.signal]);
+  setMaxListeners(100, signal);
+  const root = seedsRoot(env);
+  mkdirSync(root, { recursive: true, mode: 0o700 });
+  removeAbandonedCopies(root);
+  const cleanup = new CleanupStack();
+  const name = `${SEED_RUN_PREFIX}${randomBytes(4).toString('hex')}`;
+  const run = RunDir.create(name, env);
+  cleanup.defer('remove the seed build directory', () => run.remove());
+  const record: LabRecord = {
+    schema: 1,
+    id: name,
+    name,
+    provider: 'local',
+    state: 'starting',
+    ownerPid: process.pid,
+    createdAt: new Date().toISOString(),
+    components: [],
+    versions: { kubernetes: components.kubernetes.version, etcd: components.etcd.version },
+    extra: { purpose: 'etcd seed build' },
+  };
+  run.writeRecord(record);
+  cleanup.defer('stop the seed build processes', async () => {
+    await stopRecordedComponents(run.readRecord() ?? record);
+    await stopMarkedProcesses(run.path);
+  });
+  const reservation = await PortReservation.reserve(3);
+  cleanup.defer('release ports', () => reservation.releaseAll());
+  const quiet = () => {};
+  try {
+    const pki = await generatePki(1);
+    const adminToken = randomToken();
+    secrets.add(adminToken);
+    mkdirSync(run.file('home'), { mode: 0o700 });
+    const files = writeLabFiles(run, pki, {
+      adminToken,
+      kcmToken: randomToken(),
+      schedulerToken: randomToken(),
+    });
+    const [etcdClient, etcdPeer, apiserver] = reservation.ports as [number, number, number];
+    const ports: LabPorts = { etcdClient, etcdPeer, apiserver, kcm: 0, vault: 0, esoHealth: 0 };
+    await reservation.release(etcdClient, etcdPeer);
+    await launch(run, record, etcdSpec(run, env, files, ports, pki), signal, quiet);
+    await reservation.release(apiserver);
+    await launch(run, record, apiserverSpec(run, env, files, ports, pki), signal, quiet);
+    await applyEsoManifests({
+      server: `https://127.0.0.1:${apiserver}`,
+      caPem: pki.caCertPem,
+      token: adminToken,
+      crds: crdsFile(env),
+      rbac: ESO_RBAC_FILE,
+      signal,
+      timeoutMs: READY_TIMEOUT_MS.crds,
+    });
+    await stopComponent(record, 'kube-apiserver');
+    const etcd: EtcdEndpoint = {
+      url: `https://127.0.0.1:${etcdClient}`,
+      caPem: pki.caCertPem,
+      certPem: pki.etcdClient.certPem,
+      keyPem: pki.etcdClient.keyPem,
+    };
+    // This API server's own: its identity lease, its events, the ConfigMap with its client CA (each lab's API
+    // server writes its own at start).
+    for (const prefix of [
+      '/registry/leases/',
+      '/registry/events/',
+      '/registry/configmaps/kube-system/extension-apiserver-authentication',
+    ])
+      await deleteEtcdPrefix(etcd, prefix, { signal });
+    const held = await countEtcdKeys(etcd, '/registry/secrets/', { signal });
+    if (held > 0) throw new LabError('E_SEED', `the seed's etcd holds ${held} Secret(s): not kept`);
+    // SIGTERM: etcd ends cleanly, its data complete on disk.
+    await stopComponent(record, 'etcd');
+    // Copied whole into the cache beside the final place, then renamed into it: a seed is there whole or not at all.
+    const tmp = join(root, `.tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
+    cleanup.defer('remove the seed copy', () => rmSync(tmp, { recursive: true, force: true }));
+    mkdirSync(tmp, { mode: 0o700 });
+    cpSync(join(files.etcdData, 'member'), join(tmp, 'member'), { recursive: true });
+    const walSizes = compactWal(join(tmp, 'member', 'wal'));
+    const info: SeedInfo = {
+      key: seed.key,
+      versions: seedVersions(),
+      createdAt: new Date().toISOString(),
+      walSizes,
+    };
+    writeFileSync(join(tmp, 'seed.json'), JSON.stringify(info, null, 2) + '\n', { mode: 0o600 });
+    try {
+      renameSync(tmp, seed.dir);
+    } catch (e) {
+      // Another start built the same seed meanwhile: theirs is as good.
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code !== 'ENOTEMPTY' && code !== 'EEXIST') throw e;
+    }
+  } finally {
+    await cleanup.run(15_000, () => {});
+  }
+}
+
+function seedVersions(): Record<string, string> {
+  return {
+    kubernetes: components.kubernetes.version,
+    etcd: components.etcd.version,
+    eso: components.eso.version,
+  };
+}
+
+/** Copies left by a build whose process is gone (killed between copy and rename). */
+function removeAbandonedCopies(root: string): void {
+  for (const entry of readdirSync(root)) {
+    const m = /^\.tmp-(\d+)-/.exec(entry);
+    if (m && !isAlive(Number(m[1]))) rmSync(join(root, entry), { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,48 @@
+/**
+ * The etcd seed's WAL handling: the seed keeps each WAL file without its zero-filled preallocated tail, and a copy
+ * into a lab gets its full length back (as a hole that reads as the same zeros). The seed build itself runs against
+ * the real etcd and API server in the e2e suite (every local lab starts from it).
+ */
+import { mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { compactWal, copySeed, seedBuilt, type SeedInfo } from '../../../../src/labs/local/etcd-seed.ts';
+
+function fakeSeed() {
+  const dir = mkdtempSync(join(tmpdir(), 'vel-seed-'));
+  const wal = join(dir, 'member', 'wal');
+  mkdirSync(wal, { recursive: true });
+  mkdirSync(join(dir, 'member', 'snap'));
+  writeFileSync(join(dir, 'member', 'snap', 'db'), 'bolt');
+  // 10,000 bytes of records (with zeros inside them), then 2 MiB of preallocated zeros.
+  const records = Buffer.alloc(10_000, 7);
+  records.fill(0, 100, 5000);
+  const original = Buffer.concat([records, Buffer.alloc(2 << 20)]);
+  writeFileSync(join(wal, '0000000000000000-0000000000000000.wal'), original);
+  writeFileSync(join(wal, '0.tmp'), 'not a wal');
+  return { dir, wal, original };
+}
+
+describe('etcd seed', () => {
+  it('keeps a WAL without its zero tail and gives a copy its full length back, byte for byte', () => {
+    const { dir, wal, original } = fakeSeed();
+    const name = '0000000000000000-0000000000000000.wal';
+    const sizes = compactWal(wal);
+    expect(sizes).toEqual({ [name]: original.length });
+    // Cut at the 4 KiB boundary after the last record byte; zeros inside the records are kept.
+    expect(statSync(join(wal, name)).size).toBe(12_288);
+    expect(seedBuilt({ key: 'k', dir })).toBe(false); // no seed.json yet: not complete
+    const info: SeedInfo = { key: 'k', versions: {}, createdAt: '', walSizes: sizes };
+    writeFileSync(join(dir, 'seed.json'), JSON.stringify(info));
+    expect(seedBuilt({ key: 'k', dir })).toBe(true);
+
+    const lab = join(mkdtempSync(join(tmpdir(), 'vel-lab-')), 'etcd-data');
+    copySeed({ key: 'k', dir }, lab);
+    const copied = readFileSync(join(lab, 'member', 'wal', name));
+    expect(copied.length).toBe(original.length);
+    expect(copied.equals(original)).toBe(true);
+    expect(statSync(lab).mode & 0o777).toBe(0o700);
+    expect(readFileSync(join(lab, 'member', 'snap', 'db'), 'utf8')).toBe('bolt');
+  });
+});
