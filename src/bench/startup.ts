@@ -27,10 +27,14 @@ interface StatusJson {
   components?: { name: string; pid?: number }[];
 }
 
-async function startupRun(env: NodeJS.ProcessEnv, signal: AbortSignal, name: string) {
+async function startupRun(env: NodeJS.ProcessEnv, signal: AbortSignal, name: string, node: boolean) {
   let downMs = NaN;
   let downExit = 0;
-  const up = await timeCli(['up', '--provider', 'local', '--name', name], env, signal);
+  const up = await timeCli(
+    ['up', '--provider', 'local', '--name', name, ...(node ? [] : ['--no-node'])],
+    env,
+    signal,
+  );
   if (up.exitCode !== 0)
     throw new LabError('E_BENCH', `bench startup: 'up' exited ${up.exitCode}`, {
       hint: up.stderr.slice(-2000),
@@ -68,6 +72,7 @@ export async function benchStartup(
   signal: AbortSignal,
   runs: number,
   progress: (m: string) => void,
+  o: { node: boolean } = { node: true },
 ) {
   const help: number[] = [];
   let helpCompiled = true;
@@ -89,7 +94,7 @@ export async function benchStartup(
   });
   const runsOut: Awaited<ReturnType<typeof startupRun>>[] = [];
   for (let i = 0; i < runs; i++) {
-    const r = await startupRun(env, signal, `bench-startup-${i + 1}`);
+    const r = await startupRun(env, signal, `bench-startup-${i + 1}`, o.node);
     progress(`up run ${i + 1}/${runs}: ${r.upMs} ms (exec to exit)`);
     runsOut.push(r);
   }

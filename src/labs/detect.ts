@@ -2,6 +2,9 @@
  * What is on this machine, for `doctor` and for `--provider auto`: each probe runs the real tool (found on PATH)
  * with a short timeout and reports what it found, never throwing.
  */
+import { existsSync, readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
 import { runCommand, which } from '../process/command.ts';
 import { inspectCache, type CachedComponent } from '../components/cache.ts';
 import { componentOrder, nodeComponents } from '../components/versions.ts';
@@ -96,10 +99,35 @@ export async function probeGoProxy(p: ProbeEnv): Promise<Probe> {
   return { name: 'go module proxy', ok: true, detail: 'answers' };
 }
 
+/**
+ * Where the Docker client would connect when nothing says otherwise (no DOCKER_HOST, DOCKER_CONTEXT or current
+ * context in its config): the default socket. Undefined when something else decides.
+ */
+function defaultDockerSocket(env: NodeJS.ProcessEnv): string | undefined {
+  if (env.DOCKER_HOST || env.DOCKER_CONTEXT) return undefined;
+  const config = join(env.DOCKER_CONFIG ?? join(env.HOME ?? homedir(), '.docker'), 'config.json');
+  try {
+    const c = JSON.parse(readFileSync(config, 'utf8')) as { currentContext?: string };
+    if (c.currentContext && c.currentContext !== 'default') return undefined;
+  } catch {
+    /* no config: the default context */
+  }
+  return '/var/run/docker.sock';
+}
+
 /** A Docker client alone is not enough: ask the engine for its version. */
 export async function probeDocker(p: ProbeEnv): Promise<Probe> {
   const path = which('docker', p.env.PATH);
   if (!path) return { name: 'docker engine', ok: false, detail: 'no docker client on PATH' };
+  // The default context with no socket: nothing to ask (and no client to spawn on every start).
+  const socket = defaultDockerSocket(p.env);
+  if (socket && !existsSync(socket))
+    return {
+      name: 'docker engine',
+      ok: false,
+      path,
+      detail: `client only: engine not reachable (no ${socket})`,
+    };
   const r = await runCommand(path, ['version', '--format', '{{.Server.Version}}'], {
     env: p.env,
     extendEnv: false,
@@ -113,9 +141,17 @@ export async function probeDocker(p: ProbeEnv): Promise<Probe> {
   return { name: 'docker engine', ok: true, path, detail: `engine ${v}` };
 }
 
-/** What `--provider auto` needs to know: the kind path's three tools (no Go, no module proxy: those are slow). */
+/**
+ * What `--provider auto` needs to know: the kind path's three tools (no Go, no module proxy: those are slow). Without
+ * a Docker engine kind is out whatever else is there, so kind and helm are not asked then.
+ */
 export async function detectKindTools(p: ProbeEnv): Promise<KindTools> {
-  const [docker, kind, helm] = await Promise.all([probeDocker(p), probeKind(p), probeHelm(p)]);
+  const docker = await probeDocker(p);
+  if (!docker.ok) {
+    const skipped = (name: string): Probe => ({ name, ok: false, detail: 'not checked (no Docker engine)' });
+    return { docker, kind: skipped('kind'), helm: skipped('helm') };
+  }
+  const [kind, helm] = await Promise.all([probeKind(p), probeHelm(p)]);
   return { docker, kind, helm };
 }
 
@@ -165,9 +201,9 @@ export interface ProviderChoice {
 export function chooseAutoProvider(f: KindTools): ProviderChoice {
   if (f.docker.ok && f.kind.ok && f.helm.ok)
     return { provider: 'kind', reason: 'a Docker engine answers and kind and helm are installed' };
-  const missing = [!f.docker.ok && 'Docker engine', !f.kind.ok && 'kind', !f.helm.ok && 'helm']
-    .filter(Boolean)
-    .join(', ');
+  if (!f.docker.ok)
+    return { provider: 'local', reason: 'kind needs a Docker engine; the local lab runs everywhere Go runs' };
+  const missing = [!f.kind.ok && 'kind', !f.helm.ok && 'helm'].filter(Boolean).join(', ');
   return { provider: 'local', reason: `kind needs ${missing}; the local lab runs everywhere Go runs` };
 }
 

@@ -6,7 +6,7 @@
 import { spawn } from 'node:child_process';
 import { accessSync, constants, openSync, closeSync, readFileSync, readdirSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
-import { execa } from 'execa';
+import type { execa as execaFn } from 'execa';
 import { CommandError, abortError, throwIfAborted } from '../errors.ts';
 import { sleep } from '../time.ts';
 
@@ -41,6 +41,13 @@ export function tailLines(text: string, n = TAIL_LINES): string {
   return lines.slice(-n).join('\n');
 }
 
+/** execa (≈30 modules) loads with the first short command, not with every CLI start. */
+let execaLoading: Promise<typeof execaFn> | undefined;
+function loadExeca(): Promise<typeof execaFn> {
+  execaLoading ??= import('execa').then((m) => m.execa);
+  return execaLoading;
+}
+
 /** Run a command to completion. Throws CommandError on failure, timeout or cancellation (unless `reject: false`). */
 export async function runCommand(
   file: string,
@@ -50,6 +57,8 @@ export async function runCommand(
   throwIfAborted(options.signal);
   const started = performance.now();
   const command = [file, ...args].join(' ');
+  const execa = await loadExeca();
+  throwIfAborted(options.signal);
   const sub = execa(file, args, {
     cwd: options.cwd,
     env: options.env,

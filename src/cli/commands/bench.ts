@@ -23,7 +23,7 @@ import { LIBRARY_WALL_GOAL_MS, benchLibrary } from '../../bench/library.ts';
 import { labProgress } from '../../report/lab-progress.ts';
 import { writeBenchHtml } from '../../report/html-bench.ts';
 import { secrets } from '../../secrets/secret-registry.ts';
-import { stringOption, type Command } from '../command.ts';
+import { boolOption, stringOption, type Command } from '../command.ts';
 
 export { median } from '../../bench/stats.ts';
 
@@ -47,7 +47,7 @@ export const benchCommand: Command = {
   name: 'bench',
   summary: 'measure startup, rotation latency and scale on the local lab (JSON output)',
   usage:
-    'bench <startup|rotate|scale|library> [--runs N] [--count N] [--curve N,N,…] [--parallel N] [--report-html FILE]',
+    'bench <startup|rotate|scale|library> [--runs N] [--no-node] [--count N] [--curve N,N,…] [--parallel N] [--report-html FILE]',
   details: `startup: 'vault-eso-lab --help' (goal <= ${HELP_GOAL_MS} ms) and 'up' (goal <= ${STARTUP_GOAL_MS} ms, ${STARTUP_WITH_NODE_GOAL_MS} ms with a node) timed from exec to exit,
   median of N runs (default 5), and the lab's resident memory per process (goal <= ${MEMORY_GOAL_MIB} MiB in all).
 rotate: 'scenario rotate' from nothing, exec to exit (goal <= ${ROTATE_WALL_GOAL_MS} ms), and the watch's signed detection
@@ -63,6 +63,10 @@ library: 'scenario all' (--parallel N) on a lab that is up, exec to exit, N runs
       type: 'string',
       description: "library: scenario all's --parallel (default: its own)",
       valueName: 'n',
+    },
+    'no-node': {
+      type: 'boolean',
+      description: "startup: time 'up --no-node' (the goal without a node)",
     },
     count: { type: 'string', description: 'scale: ExternalSecrets (default 500)', valueName: 'n' },
     curve: { type: 'string', description: 'scale: several sizes, e.g. 100,250,500,1000', valueName: 'sizes' },
@@ -90,7 +94,7 @@ library: 'scenario all' (--parallel N) on a lab that is up, exec to exit, N runs
     try {
       const result =
         which === 'startup'
-          ? await benchStartup(b.env, signal, runs, out.info)
+          ? await benchStartup(b.env, signal, runs, out.info, { node: !boolOption(values, 'no-node') })
           : which === 'rotate'
             ? await benchRotate(b.env, signal, out.info, scratch)
             : which === 'scale'

@@ -1,13 +1,21 @@
 import { describe, expect, it } from 'vitest';
-import { chooseAutoProvider, detectMachine, probeNode, providerReadiness } from '../../../src/labs/detect.ts';
+import {
+  chooseAutoProvider,
+  detectKindTools,
+  detectMachine,
+  probeNode,
+  providerReadiness,
+} from '../../../src/labs/detect.ts';
 import { main } from '../../../src/cli/main.ts';
 import { capture } from '../../helpers/capture.ts';
 import { fakeBin } from '../../helpers/fake-tools.ts';
-import { mkdtempSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 const emptyCache = () => mkdtempSync(join(tmpdir(), 'vel-cache-'));
+/** A Docker host named: the client is asked (a socket that does not exist is the fake's business). */
+const DOCKER_HOST = 'unix:///nonexistent/docker.sock';
 
 describe('doctor detection (fake docker/kind/helm on PATH)', () => {
   it('a docker client whose engine does not answer is not a Docker engine', async () => {
@@ -15,7 +23,7 @@ describe('doctor detection (fake docker/kind/helm on PATH)', () => {
     bin.add('docker', 'echo "Cannot connect to the Docker daemon" >&2; exit 1');
     bin.add('kind', 'echo "kind v0.30.0 go1.26 linux/amd64"');
     bin.add('helm', 'echo "v3.19.0+g1234"');
-    const f = await detectMachine({ env: { PATH: bin.dir, XDG_CACHE_HOME: emptyCache() } });
+    const f = await detectMachine({ env: { PATH: bin.dir, XDG_CACHE_HOME: emptyCache(), DOCKER_HOST } });
     expect(f.docker.ok).toBe(false);
     expect(f.docker.detail).toContain('engine not reachable');
     expect(f.kind).toMatchObject({ ok: true, detail: 'kind v0.30.0 go1.26 linux/amd64' });
@@ -30,12 +38,29 @@ describe('doctor detection (fake docker/kind/helm on PATH)', () => {
     expect(bin.calls()).toContain('docker version --format {{.Server.Version}}');
   });
 
+  it('with the default context and no socket, says so without running the client', async () => {
+    const bin = fakeBin();
+    bin.add('docker', 'echo 28.2.2');
+    const home = mkdtempSync(join(tmpdir(), 'vel-home-'));
+    const f = await detectKindTools({ env: { PATH: bin.dir, HOME: home } });
+    expect(f.docker.ok).toBe(existsSync('/var/run/docker.sock'));
+    if (!f.docker.ok) {
+      expect(f.docker.detail).toBe('client only: engine not reachable (no /var/run/docker.sock)');
+      expect(bin.calls()).not.toContain('docker version --format {{.Server.Version}}');
+    }
+    // Another current context in the client's config: the client decides.
+    mkdirSync(join(home, '.docker'));
+    writeFileSync(join(home, '.docker', 'config.json'), JSON.stringify({ currentContext: 'remote' }));
+    const g = await detectKindTools({ env: { PATH: bin.dir, HOME: home } });
+    expect(g.docker).toMatchObject({ ok: true, detail: 'engine 28.2.2' });
+  });
+
   it('auto picks kind when a Docker engine answers and kind and helm are installed', async () => {
     const bin = fakeBin();
     bin.add('docker', 'echo 28.2.2');
     bin.add('kind', 'echo "kind v0.30.0"');
     bin.add('helm', 'echo "v3.19.0"');
-    const f = await detectMachine({ env: { PATH: bin.dir, XDG_CACHE_HOME: emptyCache() } });
+    const f = await detectMachine({ env: { PATH: bin.dir, XDG_CACHE_HOME: emptyCache(), DOCKER_HOST } });
     expect(f.docker).toMatchObject({ ok: true, detail: 'engine 28.2.2' });
     expect(chooseAutoProvider(f).provider).toBe('kind');
   });
