@@ -152,6 +152,8 @@ export interface StartOptions {
   encryptSecrets?: boolean;
   /** A node (kubelet, runtime) for pods: `auto` (default) where the machine can run one, `on` or fail, `off`. */
   node?: 'auto' | 'on' | 'off';
+  /** Local lab: flags added to the ESO controller's (`bench scale --eso-args`), kept for its restarts. */
+  esoArgs?: readonly string[];
 }
 
 export interface LabProvider {

@@ -47,7 +47,7 @@ export const benchCommand: Command = {
   name: 'bench',
   summary: 'measure startup, rotation latency and scale on the local lab (JSON output)',
   usage:
-    'bench <startup|rotate|scale|library> [--runs N] [--no-node] [--count N] [--curve N,N,…] [--parallel N] [--report-html FILE]',
+    'bench <startup|rotate|scale|library> [--runs N] [--no-node] [--count N] [--curve N,N,…] [--eso-args FLAGS] [--parallel N] [--report-html FILE]',
   details: `startup: 'vault-eso-lab --help' (goal <= ${HELP_GOAL_MS} ms) and 'up' (goal <= ${STARTUP_GOAL_MS} ms, ${STARTUP_WITH_NODE_GOAL_MS} ms with a node) timed from exec to exit,
   median of N runs (default 5), and the lab's resident memory per process (goal <= ${MEMORY_GOAL_MIB} MiB in all).
 rotate: 'scenario rotate' from nothing, exec to exit (goal <= ${ROTATE_WALL_GOAL_MS} ms), and the watch's signed detection
@@ -69,6 +69,12 @@ library: 'scenario all' (--parallel N) on a lab that is up, exec to exit, N runs
       description: "startup: time 'up --no-node' (the goal without a node)",
     },
     count: { type: 'string', description: 'scale: ExternalSecrets (default 500)', valueName: 'n' },
+    'eso-args': {
+      type: 'string',
+      description:
+        "scale: flags added to the lab's ESO controller, e.g. '--client-qps=500 --client-burst=1000'",
+      valueName: 'flags',
+    },
     curve: { type: 'string', description: 'scale: several sizes, e.g. 100,250,500,1000', valueName: 'sizes' },
     'report-html': {
       type: 'string',
@@ -88,6 +94,7 @@ library: 'scenario all' (--parallel N) on a lab that is up, exec to exit, N runs
     const parallelText = stringOption(values, 'parallel');
     const parallel = parallelText === undefined ? undefined : wholeNumber(parallelText, 'parallel', 1, 1, 32);
     const html = stringOption(values, 'report-html');
+    const esoArgs = parseEsoArgs(stringOption(values, 'eso-args'));
     await ensureComponents({ signal, emit: labProgress(out), env });
     const b = benchEnv(env);
     const scratch = mkdtempSync(join(tmpdir(), 'vel-bench-reports-'));
@@ -98,7 +105,7 @@ library: 'scenario all' (--parallel N) on a lab that is up, exec to exit, N runs
           : which === 'rotate'
             ? await benchRotate(b.env, signal, out.info, scratch)
             : which === 'scale'
-              ? await benchScale(b.env, signal, { sizes, progress: out.info })
+              ? await benchScale(b.env, signal, { sizes, progress: out.info, esoArgs })
               : await benchLibrary(b.env, signal, {
                   runs,
                   ...(parallel ? { parallel } : {}),
@@ -114,3 +121,13 @@ library: 'scenario all' (--parallel N) on a lab that is up, exec to exit, N runs
     }
   },
 };
+
+/** `--eso-args`: whitespace-separated `--flag` or `--flag=value` words (argv, never a shell), checked before anything starts. */
+export function parseEsoArgs(text: string | undefined): string[] {
+  if (text === undefined) return [];
+  const words = text.trim().split(/\s+/).filter(Boolean);
+  for (const w of words)
+    if (!/^--[a-z0-9][a-z0-9-]*(=[^\s]*)?$/.test(w))
+      throw new UsageError(`--eso-args: '${w}' is not a flag (each word must be --name or --name=value)`);
+  return words;
+}

@@ -146,13 +146,14 @@ export function esoSpec(
   env: NodeJS.ProcessEnv,
   port: number,
   kubeconfig: string,
+  extraArgs: readonly string[] = [],
 ): ComponentSpec {
   const eso = components.eso;
   return {
     name: 'eso',
     version: eso.version,
     file: binaryPath(eso, 'external-secrets', env),
-    args: esoArgs(port),
+    args: [...esoArgs(port), ...extraArgs],
     env: esoEnv(baseEnv(run), kubeconfig),
     port,
     what: 'ESO health endpoint',

@@ -195,6 +195,11 @@ export class LocalLab implements LabProvider {
       mkdirSync(run.file('home'), { mode: 0o700 });
       const files = writeLabFiles(run, pki, { adminToken, kcmToken, schedulerToken });
       if (seed) copySeed(seed, files.etcdData);
+      const esoExtra = [...(options.esoArgs ?? [])];
+      if (esoExtra.length) {
+        record.extra = { ...record.extra, esoArgs: esoExtra.join(' ') };
+        run.writeRecord(record);
+      }
       if (options.encryptSecrets) {
         files.encryptionConfig = writeEncryptionConfig(run);
         record.extra = { ...record.extra, encryptSecrets: ENCRYPTION_PROVIDER };
@@ -289,7 +294,7 @@ export class LocalLab implements LabProvider {
             user: `${ESO_NAMESPACE}-${ESO_SERVICE_ACCOUNT}`,
           }),
         );
-        await start(esoSpec(run, env, ports.esoHealth, run.file('eso.kubeconfig')));
+        await start(esoSpec(run, env, ports.esoHealth, run.file('eso.kubeconfig'), esoExtra));
       })();
       esoReady.catch(() => failFast.abort());
 

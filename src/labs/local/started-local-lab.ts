@@ -184,7 +184,8 @@ export class StartedLocalLab extends RecordedLab {
       startVault: (signal) => this.startVault(signal),
       restartEso: async (signal) => {
         await stopComponent(this.record, 'eso');
-        const spec = esoSpec(this.run, this.env, this.port('eso'), this.run.file('eso.kubeconfig'));
+        const extra = this.record.extra?.esoArgs?.split(' ').filter(Boolean) ?? [];
+        const spec = esoSpec(this.run, this.env, this.port('eso'), this.run.file('eso.kubeconfig'), extra);
         await launch(this.run, this.record, spec, signal, (e) => this.emit(e));
       },
     };

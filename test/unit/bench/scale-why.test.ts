@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { whyLate, type MachineLoad } from '../../../src/bench/scale.ts';
+import { esoLimits, whyLate, type MachineLoad } from '../../../src/bench/scale.ts';
+import { parseEsoArgs } from '../../../src/cli/commands/bench.ts';
 
 // Measured on the local lab (2026-12-01, 2 cores): N=500 with the poller running beside the watch.
 const saturated: MachineLoad = {
@@ -56,5 +57,50 @@ describe('bench scale: missed rotations', () => {
     expect(whyLate({ n: 1000, synced: 421, overS: 45.1, within: 82, seen: 332 })).toMatch(
       /^250 of 1000 came after the window and 668 not before the observation ended: ESO synced 9\.3 ExternalSecrets\/s/,
     );
+  });
+});
+
+describe("bench scale: ESO's client rate limit", () => {
+  // Measured here (2026-12-01): the watch alone, 70% busy, 505 syncs in 20.2 s at ESO's default --client-qps=50.
+  const idle: MachineLoad = { cores: 2, busyShare: 0.7, cpuSecondsByProcess: { 'kube-apiserver': 10.1 } };
+  it('names the client rate limit when the sync rate sits at half of it and the CPU had room', () => {
+    const why = whyLate({ n: 500, synced: 505, overS: 20.2, within: 328, seen: 500, machine: idle });
+    expect(why).toMatch(/ESO synced 25 ExternalSecrets\/s/);
+    expect(why).toMatch(/half of ESO's own API client limit \(--client-qps=50, ESO's default\)/);
+    expect(why).toMatch(/most likely that client rate limit/);
+    expect(why).not.toMatch(/cannot say which step/);
+  });
+  it('does not name it when the limit was raised and the rate is nowhere near half of it', () => {
+    const why = whyLate({
+      n: 500,
+      synced: 512,
+      overS: 15,
+      within: 418,
+      seen: 500,
+      machine: { ...idle, busyShare: 0.83 },
+      esoArgs: ['--client-qps=500', '--client-burst=1000'],
+    });
+    expect(why).not.toMatch(/client rate limit/);
+    expect(why).toMatch(/cannot say which step/);
+  });
+  it('reads the limits from the flags, the last one winning', () => {
+    expect(esoLimits([])).toEqual({ clientQps: 50, workers: 4, tokenCache: false });
+    expect(
+      esoLimits([
+        '--concurrent=2',
+        '--concurrent=8',
+        '--client-qps=500',
+        '--experimental-enable-vault-token-cache',
+      ]),
+    ).toEqual({ clientQps: 500, workers: 8, tokenCache: true });
+  });
+  it('--eso-args takes flags only, before anything starts', () => {
+    expect(parseEsoArgs(' --client-qps=500  --concurrent=8 ')).toEqual([
+      '--client-qps=500',
+      '--concurrent=8',
+    ]);
+    expect(parseEsoArgs(undefined)).toEqual([]);
+    expect(() => parseEsoArgs('--client-qps=500 rm -rf')).toThrow(/'rm' is not a flag/);
+    expect(() => parseEsoArgs('--x=$(id)')).not.toThrow(); // a value, passed as one argv word (no shell)
   });
 });
