@@ -73,23 +73,34 @@ export function prefixEnd(prefix: string): Buffer {
   return Buffer.from([0]); // every key from prefix on
 }
 
+/** One call on every key under `prefix` (`range` or `deleterange`), its answer parsed. */
+async function onPrefix(
+  ep: EtcdEndpoint,
+  call: 'range' | 'deleterange',
+  prefix: string,
+  extra: Record<string, unknown>,
+  o: { signal?: AbortSignal; timeoutMs?: number },
+): Promise<{ count?: string; deleted?: string }> {
+  const body = JSON.stringify({
+    key: Buffer.from(prefix).toString('base64'),
+    range_end: prefixEnd(prefix).toString('base64'),
+    ...extra,
+  });
+  const res = await post(ep, `/v3/kv/${call}`, body, o);
+  if (res.status !== 200)
+    throw new LabError('E_ETCD', `etcd ${ep.url} answered ${res.status} to a ${call} of ${prefix}*`, {
+      hint: res.body.slice(0, 200),
+    });
+  return JSON.parse(res.body) as { count?: string; deleted?: string };
+}
+
 /** How many keys etcd holds under `prefix` (a count only: no values leave etcd). */
 export async function countEtcdKeys(
   ep: EtcdEndpoint,
   prefix: string,
   o: { signal?: AbortSignal; timeoutMs?: number } = {},
 ): Promise<number> {
-  const body = JSON.stringify({
-    key: Buffer.from(prefix).toString('base64'),
-    range_end: prefixEnd(prefix).toString('base64'),
-    count_only: true,
-  });
-  const res = await post(ep, '/v3/kv/range', body, o);
-  if (res.status !== 200)
-    throw new LabError('E_ETCD', `etcd ${ep.url} answered ${res.status} to counting ${prefix}*`, {
-      hint: res.body.slice(0, 200),
-    });
-  return Number((JSON.parse(res.body) as { count?: string }).count ?? 0);
+  return Number((await onPrefix(ep, 'range', prefix, { count_only: true }, o)).count ?? 0);
 }
 
 /** Delete every key under `prefix`; returns how many were deleted. */
@@ -98,16 +109,7 @@ export async function deleteEtcdPrefix(
   prefix: string,
   o: { signal?: AbortSignal; timeoutMs?: number } = {},
 ): Promise<number> {
-  const body = JSON.stringify({
-    key: Buffer.from(prefix).toString('base64'),
-    range_end: prefixEnd(prefix).toString('base64'),
-  });
-  const res = await post(ep, '/v3/kv/deleterange', body, o);
-  if (res.status !== 200)
-    throw new LabError('E_ETCD', `etcd ${ep.url} answered ${res.status} to deleting ${prefix}*`, {
-      hint: res.body.slice(0, 200),
-    });
-  return Number((JSON.parse(res.body) as { deleted?: string }).deleted ?? 0);
+  return Number((await onPrefix(ep, 'deleterange', prefix, {}, o)).deleted ?? 0);
 }
 
 /** Where the API server keeps a Secret in etcd (default `--etcd-prefix=/registry`). */

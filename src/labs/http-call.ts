@@ -1,6 +1,7 @@
 /** Small HTTP(S) requests for readiness probes over loopback, with a CA when needed (Vault calls go through src/vault/client.ts). */
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
+import { waitFor } from '../time.ts';
 
 export interface HttpResponse {
   status: number;
@@ -50,4 +51,23 @@ export function httpCall(url: string, o: HttpOptions = {}): Promise<HttpResponse
     r.on('error', reject);
     r.end(o.body);
   });
+}
+
+/** Resolve once `url` answers 200 (anything else, or no answer, is "not yet"); a WaitTimeoutError names `what`. */
+export async function waitForOk(
+  url: string,
+  o: { what: string; ca: string; token?: string; signal: AbortSignal; timeoutMs: number },
+): Promise<void> {
+  await waitFor(
+    async () => {
+      const r = await httpCall(url, {
+        ca: o.ca,
+        ...(o.token ? { headers: { authorization: `Bearer ${o.token}` } } : {}),
+        timeoutMs: 2000,
+        signal: o.signal,
+      });
+      return r.status === 200 ? { done: true, value: undefined } : { done: false, seen: `HTTP ${r.status}` };
+    },
+    { what: o.what, timeoutMs: o.timeoutMs, intervalMs: 50, signal: o.signal },
+  );
 }

@@ -6,8 +6,7 @@
 import { binaryPath } from '../../components/cache.ts';
 import { components } from '../../components/versions.ts';
 import type { RunDir } from '../run-dir.ts';
-import { httpCall } from '../http-call.ts';
-import { waitFor } from '../../time.ts';
+import { httpCall, waitForOk } from '../http-call.ts';
 import {
   apiserverArgs,
   baseEnv,
@@ -100,13 +99,7 @@ export async function waitForApiHealthz(o: {
   signal: AbortSignal;
   timeoutMs: number;
 }): Promise<void> {
-  await waitFor(
-    async () => {
-      const r = await httpCall(`${o.server}/healthz`, { ca: o.caPem, timeoutMs: 2000, signal: o.signal });
-      return r.status === 200 ? { done: true, value: undefined } : { done: false, seen: `HTTP ${r.status}` };
-    },
-    { what: "the API server's /healthz", timeoutMs: o.timeoutMs, intervalMs: 50, signal: o.signal },
-  );
+  await waitForOk(`${o.server}/healthz`, { ...o, ca: o.caPem, what: "the API server's /healthz" });
 }
 
 /** Ready when its health port answers and the service-account controller has created `default/default`. */

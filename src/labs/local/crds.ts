@@ -8,7 +8,7 @@ import { readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { parseAllDocuments } from 'yaml';
 import { LabError, WaitTimeoutError } from '../../errors.ts';
 import { waitFor } from '../../time.ts';
-import { httpCall } from '../http-call.ts';
+import { httpCall, waitForOk } from '../http-call.ts';
 
 interface Obj {
   apiVersion: string;
@@ -55,18 +55,11 @@ export async function waitForCrdApi(o: {
   signal: AbortSignal;
   timeoutMs: number;
 }): Promise<void> {
-  await waitFor(
-    async () => {
-      const r = await httpCall(`${o.server}/apis/apiextensions.k8s.io/v1/customresourcedefinitions?limit=1`, {
-        ca: o.caPem,
-        headers: { authorization: `Bearer ${o.token}` },
-        timeoutMs: 2000,
-        signal: o.signal,
-      });
-      return r.status === 200 ? { done: true, value: undefined } : { done: false, seen: `HTTP ${r.status}` };
-    },
-    { what: 'the API server to serve the CRD API', timeoutMs: o.timeoutMs, intervalMs: 50, signal: o.signal },
-  );
+  await waitForOk(`${o.server}/apis/apiextensions.k8s.io/v1/customresourcedefinitions?limit=1`, {
+    ...o,
+    ca: o.caPem,
+    what: 'the API server to serve the CRD API',
+  });
 }
 
 function parseYaml(text: string): Obj[] {
