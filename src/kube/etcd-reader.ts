@@ -112,6 +112,38 @@ export async function deleteEtcdPrefix(
   return Number((await onPrefix(ep, 'deleterange', prefix, {}, o)).deleted ?? 0);
 }
 
+/**
+ * Compact etcd's history at its current revision (physically: old revisions are gone, not just hidden) and
+ * defragment its database, so that what was deleted leaves no trace and no space behind.
+ */
+export async function compactEtcd(
+  ep: EtcdEndpoint,
+  o: { signal?: AbortSignal; timeoutMs?: number } = {},
+): Promise<number> {
+  const head = await post(
+    ep,
+    '/v3/kv/range',
+    JSON.stringify({ key: Buffer.from('/').toString('base64'), count_only: true }),
+    o,
+  );
+  const revision = Number(
+    (JSON.parse(head.body) as { header?: { revision?: string } }).header?.revision ?? 0,
+  );
+  if (head.status !== 200 || !revision)
+    throw new LabError('E_ETCD', `etcd ${ep.url}: no current revision (HTTP ${head.status})`);
+  for (const [path, body] of [
+    ['/v3/kv/compaction', { revision, physical: true }],
+    ['/v3/maintenance/defragment', {}],
+  ] as const) {
+    const r = await post(ep, path, JSON.stringify(body), { timeoutMs: 30_000, ...o });
+    if (r.status !== 200)
+      throw new LabError('E_ETCD', `etcd ${ep.url} answered ${r.status} to ${path}`, {
+        hint: r.body.slice(0, 200),
+      });
+  }
+  return revision;
+}
+
 /** Where the API server keeps a Secret in etcd (default `--etcd-prefix=/registry`). */
 export function secretKey(namespace: string, name: string, prefix = '/registry'): string {
   return `${prefix}/secrets/${namespace}/${name}`;

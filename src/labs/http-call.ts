@@ -66,7 +66,13 @@ export async function waitForOk(
         timeoutMs: 2000,
         signal: o.signal,
       });
-      return r.status === 200 ? { done: true, value: undefined } : { done: false, seen: `HTTP ${r.status}` };
+      if (r.status === 200) return { done: true, value: undefined };
+      // A health endpoint lists its failing checks as `[-]name failed: reason`: those say why.
+      const failing = r.body
+        .split('\n')
+        .filter((l) => l.startsWith('[-]'))
+        .join('; ');
+      return { done: false, seen: `HTTP ${r.status}${failing ? `: ${failing.slice(0, 300)}` : ''}` };
     },
     { what: o.what, timeoutMs: o.timeoutMs, intervalMs: 50, signal: o.signal },
   );

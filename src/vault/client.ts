@@ -57,6 +57,8 @@ export class VaultClient {
       nv: await nodeVaultClient(this.address, this.token, this.fetchFn, this.timeoutMs),
       anonymous: await nodeVaultClient(this.address, '', this.fetchFn, this.timeoutMs),
     }))();
+    // A failed load is tried again by the next request, not remembered.
+    this.clients.catch(() => (this.clients = undefined));
     return this.clients;
   }
 
@@ -79,13 +81,12 @@ export class VaultClient {
     options: RequestOptions = {},
   ): Promise<VaultResponse<T>> {
     const cleanPath = path.replace(/^\/+/, '');
-    const clients = await this.nodeVault();
-    let nv = clients.nv;
     const requestOptions: Record<string, unknown> = { signal: options.signal };
-    if (options.token === '') nv = clients.anonymous;
-    else if (options.token) requestOptions.headers = { 'X-Vault-Token': options.token };
+    if (options.token) requestOptions.headers = { 'X-Vault-Token': options.token };
     let answer: unknown;
     try {
+      const clients = await this.nodeVault();
+      const nv = options.token === '' ? clients.anonymous : clients.nv;
       answer = await this.send(nv, method, cleanPath, body, requestOptions);
     } catch (e) {
       const at = Date.now();

@@ -12,6 +12,7 @@ export type NodeVaultClient = ReturnType<typeof nodeVaultFactory>;
 let loading: Promise<typeof nodeVaultFactory> | undefined;
 function loadNodeVault(): Promise<typeof nodeVaultFactory> {
   loading ??= import('node-vault').then((m) => m.default);
+  loading.catch(() => (loading = undefined));
   return loading;
 }
 

@@ -102,13 +102,10 @@ describe('bench scale --count 50', () => {
       expect(h.watch.requests).toBeLessThan(5);
       expect(h.poller.requests).toBeGreaterThanOrEqual(2 * 50);
       expect(h.pollerToWatchCpuRatio).toBeGreaterThan(0);
-      // The ratio compares the two on the rotation both observed.
-      expect(h.sameRotation.pollerCpuSeconds).toBe(h.poller.cpuSeconds);
-      expect(h.pollerToWatchCpuRatio).toBeCloseTo(
-        h.sameRotation.pollerCpuSeconds / h.sameRotation.watchCpuSeconds,
-        0,
-      );
+      // The second rotation, which both harnesses observed: the watch saw every Secret change there too.
+      expect(h.sameRotation.watchCpuSeconds).toBeGreaterThan(0);
       expect(h.sameRotation.watchLatencyP95Ms).toBeGreaterThan(0);
+      expect(h.sameRotation.watchLatencyP95Ms).toBeLessThan(2 * run!.windowMs);
       expect(h.watchCpuShareOfEso).toBeGreaterThan(0);
       expect(b.esoMetrics.available || typeof b.esoMetrics.reason === 'string').toBe(true);
       expect(statSync(html).mode & 0o777).toBe(0o600);

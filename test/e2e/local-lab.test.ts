@@ -88,11 +88,13 @@ describe('local lab', () => {
       name: 'extension-apiserver-authentication',
     });
     expect(cm.data?.['client-ca-file']?.trim()).toBe(lab.connection.vault.kubernetesCaPem?.trim());
-    // One API server identity lease: this one's (the seed build's was deleted before the seed was kept).
+    // One API server identity lease, made by this lab's API server (none carried over from the seed build).
     const leases = await kc
       .makeApiClient(CoordinationV1Api)
       .listNamespacedLease({ namespace: 'kube-system', labelSelector: 'apiserver.kubernetes.io/identity' });
     expect(leases.items).toHaveLength(1);
+    const made = new Date(leases.items[0]!.metadata!.creationTimestamp!).getTime();
+    expect(made).toBeGreaterThanOrEqual(Date.parse(record.createdAt) - 1000);
     // ESO's CRDs came with the seed: Established, not applied by this start.
     const crd = await kc
       .makeApiClient(ApiextensionsV1Api)

@@ -95,6 +95,10 @@ library: 'scenario all' (--parallel N) on a lab that is up, exec to exit, N runs
     const parallel = parallelText === undefined ? undefined : wholeNumber(parallelText, 'parallel', 1, 1, 32);
     const html = stringOption(values, 'report-html');
     const esoArgs = parseEsoArgs(stringOption(values, 'eso-args'));
+    if (esoArgs.length && which !== 'scale')
+      throw new UsageError(`--eso-args is for 'bench scale' (not ${which})`);
+    if (boolOption(values, 'no-node') && which !== 'startup')
+      throw new UsageError(`--no-node is for 'bench startup' (not ${which})`);
     await ensureComponents({ signal, emit: labProgress(out), env });
     const b = benchEnv(env);
     const scratch = mkdtempSync(join(tmpdir(), 'vel-bench-reports-'));
@@ -122,12 +126,33 @@ library: 'scenario all' (--parallel N) on a lab that is up, exec to exit, N runs
   },
 };
 
+/**
+ * The ESO flags `--eso-args` may add: throughput and caching only. Addresses (`--metrics-addr` would open ESO's
+ * unauthenticated metrics port), the log level (the lab reads ESO's debug lines) and the rest stay the lab's.
+ */
+export const ESO_TUNING_FLAGS = [
+  'client-qps',
+  'client-burst',
+  'concurrent',
+  'experimental-enable-vault-token-cache',
+  'experimental-vault-token-cache-size',
+  'enable-secrets-caching',
+  'enable-configmaps-caching',
+  'enable-managed-secrets-caching',
+] as const;
+
 /** `--eso-args`: whitespace-separated `--flag` or `--flag=value` words (argv, never a shell), checked before anything starts. */
 export function parseEsoArgs(text: string | undefined): string[] {
   if (text === undefined) return [];
   const words = text.trim().split(/\s+/).filter(Boolean);
-  for (const w of words)
-    if (!/^--[a-z0-9][a-z0-9-]*(=[^\s]*)?$/.test(w))
+  for (const w of words) {
+    const m = /^--([a-z0-9][a-z0-9-]*)(=\S*)?$/.exec(w);
+    if (!m)
       throw new UsageError(`--eso-args: '${w}' is not a flag (each word must be --name or --name=value)`);
+    if (!(ESO_TUNING_FLAGS as readonly string[]).includes(m[1]!))
+      throw new UsageError(
+        `--eso-args: --${m[1]} is not one of the flags it may set (${ESO_TUNING_FLAGS.map((f) => `--${f}`).join(', ')})`,
+      );
+  }
   return words;
 }

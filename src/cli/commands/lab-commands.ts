@@ -10,6 +10,7 @@ import {
   providerFor,
 } from '../../labs/lab-session.ts';
 import { chooseAutoProvider, detectKindTools } from '../../labs/detect.ts';
+import { isSeedBuild } from '../../labs/local/etcd-seed.ts';
 import {
   checkVaultServerForProvider,
   parseVaultServer,
@@ -216,9 +217,12 @@ export const downCommand: Command = {
     const name = nameFlag(values) ?? DEFAULT_LAB;
     const reaped = await reapStaleLabs(env, (m) => out.info(m));
     // Directories kept by `down --keep` are not labs any more: nothing to stop, and --all leaves them.
+    // A seed build in progress belongs to the start that runs it (it is reaped if that start is killed).
     const targets = listRunDirs(env).filter(
       (l) =>
-        l.record && l.record.state !== 'stopped' && (boolOption(values, 'all') || l.record.name === name),
+        l.record &&
+        l.record.state !== 'stopped' &&
+        (l.record.name === name || (boolOption(values, 'all') && !isSeedBuild(l.record))),
     );
     const keep = boolOption(values, 'keep');
     const stopped: { name: string; provider: string; runDir: string; kept: boolean }[] = [];

@@ -25,22 +25,24 @@ import {
   readdirSync,
   renameSync,
   rmSync,
+  statSync,
   truncateSync,
   writeFileSync,
 } from 'node:fs';
 import { join } from 'node:path';
 import { CleanupStack } from '../../cleanup.ts';
 import { LabError, errorMessage } from '../../errors.ts';
-import { componentDir } from '../../components/cache.ts';
+import { binaryPath, componentDir } from '../../components/cache.ts';
 import { ESO_RBAC_FILE } from '../../components/eso-chart.ts';
 import { components } from '../../components/versions.ts';
-import { countEtcdKeys, deleteEtcdPrefix, type EtcdEndpoint } from '../../kube/etcd-reader.ts';
+import { compactEtcd, countEtcdKeys, deleteEtcdPrefix, type EtcdEndpoint } from '../../kube/etcd-reader.ts';
 import { isAlive, stopMarkedProcesses } from '../../process/command.ts';
+import { waitFor } from '../../time.ts';
 import { cacheRoot } from '../../paths.ts';
 import type { LabEvent } from '../../report/events.ts';
 import { secrets } from '../../secrets/secret-registry.ts';
 import { RunDir, type LabRecord } from '../run-dir.ts';
-import { SERVICE_CLUSTER_IP_RANGE, type LabPorts } from './component-specs.ts';
+import { SERVICE_CLUSTER_IP_RANGE, apiserverArgs, type LabFiles, type LabPorts } from './component-specs.ts';
 import { apiserverSpec, etcdSpec, READY_TIMEOUT_MS } from './control-plane.ts';
 import { applyEsoManifests } from './crds.ts';
 import { writeLabFiles } from './lab-files.ts';
@@ -54,6 +56,12 @@ const SEED_FORMAT = 3;
 
 /** The name prefix of a seed build's run directory. */
 export const SEED_RUN_PREFIX = 'etcd-seed-';
+const SEED_PURPOSE = 'etcd seed build';
+
+/** A run directory that is a seed build, not a lab. */
+export function isSeedBuild(record: LabRecord): boolean {
+  return record.extra?.purpose === SEED_PURPOSE;
+}
 
 export interface EtcdSeed {
   /** The seed's key: a hash of everything that decides its contents. */
@@ -71,6 +79,14 @@ function sha256File(file: string): string {
   return createHash('sha256').update(readFileSync(file)).digest('hex');
 }
 
+/** An object whose every field reads as the same placeholder (files and ports in a command line). */
+function placeholders<T extends object>(what: string): T {
+  return new Proxy(
+    {},
+    { get: (_, k) => (k === 'encryptionConfig' ? undefined : `<${what}:${String(k)}>`) },
+  ) as T;
+}
+
 function seedsRoot(env: NodeJS.ProcessEnv): string {
   return join(cacheRoot(env), 'etcd-seeds');
 }
@@ -85,14 +101,42 @@ export function etcdSeedFor(env: NodeJS.ProcessEnv): EtcdSeed {
     crds: sha256File(crdsFile(env)),
     rbac: sha256File(ESO_RBAC_FILE),
     serviceClusterIpRange: SERVICE_CLUSTER_IP_RANGE,
+    // The API server's command line with its files and ports left out (what it stores does not depend on them),
+    // and the two binaries as built (a rebuild under the same version makes a new seed).
+    apiserverArgs: apiserverArgs(placeholders<LabFiles>('file'), placeholders<LabPorts>('port')),
+    binaries: ['kube-apiserver', 'etcd'].map((b) => {
+      const st = statSync(binaryPath(b === 'etcd' ? components.etcd : components.kubernetes, b, env));
+      return `${b}:${st.size}:${Math.round(st.mtimeMs)}`;
+    }),
   };
   const key = createHash('sha256').update(JSON.stringify(inputs)).digest('hex').slice(0, 16);
   return { key, dir: join(seedsRoot(env), key) };
 }
 
-/** Whether the seed has been built (a build is moved into place whole, so its marker file says it is complete). */
+/**
+ * The seed's description when the seed is whole: its `seed.json` parses and names this key, and etcd's database and
+ * every WAL file it lists are there. A build is moved into place whole, so anything less was damaged afterwards.
+ */
+export function readSeed(seed: EtcdSeed): SeedInfo | undefined {
+  try {
+    const info = JSON.parse(readFileSync(join(seed.dir, 'seed.json'), 'utf8')) as SeedInfo;
+    if (info.key !== seed.key || typeof info.walSizes !== 'object' || !info.walSizes) return undefined;
+    const member = join(seed.dir, 'member');
+    const files = [
+      join(member, 'snap', 'db'),
+      ...Object.keys(info.walSizes).map((w) => join(member, 'wal', w)),
+    ];
+    return files.every((f) => statSync(f).isFile()) && Object.keys(info.walSizes).length > 0
+      ? info
+      : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Whether the seed has been built and is whole. */
 export function seedBuilt(seed: EtcdSeed): boolean {
-  return existsSync(join(seed.dir, 'seed.json')) && existsSync(join(seed.dir, 'member', 'snap', 'db'));
+  return readSeed(seed) !== undefined;
 }
 
 export interface SeedInfo {
@@ -109,7 +153,8 @@ export interface SeedInfo {
  * its full length back as a sparse tail (reads as the same zeros), so a start copies ≈7 MB instead of ≈66 MB.
  */
 export function copySeed(seed: EtcdSeed, etcdDataDir: string): void {
-  const info = JSON.parse(readFileSync(join(seed.dir, 'seed.json'), 'utf8')) as SeedInfo;
+  const info = readSeed(seed);
+  if (!info) throw new LabError('E_SEED', `the etcd seed in ${seed.dir} is not whole`);
   mkdirSync(etcdDataDir, { mode: 0o700 });
   cpSync(join(seed.dir, 'member'), join(etcdDataDir, 'member'), { recursive: true });
   for (const [name, size] of Object.entries(info.walSizes ?? {}))
@@ -159,15 +204,30 @@ export async function ensureEtcdSeed(o: {
   emit: (e: LabEvent) => void;
 }): Promise<EtcdSeed | undefined> {
   const seed = etcdSeedFor(o.env);
-  if (existsSync(seedsRoot(o.env))) removeAbandonedCopies(seedsRoot(o.env));
+  const root = seedsRoot(o.env);
+  if (existsSync(root)) removeAbandonedCopies(root);
   if (seedBuilt(seed)) return seed;
+  if (existsSync(seed.dir)) {
+    o.emit({
+      kind: 'lab.info',
+      message: `the etcd seed ${seed.key} is damaged: removing it and making it again`,
+    });
+    rmSync(seed.dir, { recursive: true, force: true });
+  }
   const t0 = performance.now();
-  o.emit({
-    kind: 'lab.info',
-    message: "preparing the etcd seed (once per version set): an API server's bootstrap with ESO's CRDs",
-  });
   try {
-    await buildSeed(seed, o);
+    // One build at a time per seed: a start that finds another one building waits for its result.
+    const lock = await takeBuildLock(root, seed, o.signal);
+    if (!lock) return seed; // built by the other start meanwhile
+    try {
+      o.emit({
+        kind: 'lab.info',
+        message: "preparing the etcd seed (once per version set): an API server's bootstrap with ESO's CRDs",
+      });
+      await buildSeed(seed, o);
+    } finally {
+      lock.release();
+    }
   } catch (e) {
     if (o.signal.aborted) throw e;
     o.emit({
@@ -205,7 +265,7 @@ async function buildSeed(seed: EtcdSeed, o: { env: NodeJS.ProcessEnv; signal: Ab
     createdAt: new Date().toISOString(),
     components: [],
     versions: { kubernetes: components.kubernetes.version, etcd: components.etcd.version },
-    extra: { purpose: 'etcd seed build' },
+    extra: { purpose: SEED_PURPOSE },
   };
   run.writeRecord(record);
   cleanup.defer('stop the seed build processes', async () => {
@@ -257,13 +317,19 @@ async function buildSeed(seed: EtcdSeed, o: { env: NodeJS.ProcessEnv; signal: Ab
       await deleteEtcdPrefix(etcd, prefix, { signal });
     const held = await countEtcdKeys(etcd, '/registry/secrets/', { signal });
     if (held > 0) throw new LabError('E_SEED', `the seed's etcd holds ${held} Secret(s): not kept`);
+    // The deleted keys' old revisions go too (compaction), and the space they took (defragmentation).
+    await compactEtcd(etcd, { signal });
     // SIGTERM: etcd ends cleanly, its data complete on disk.
     await stopComponent(record, 'etcd');
     // Copied whole into the cache beside the final place, then renamed into it: a seed is there whole or not at all.
     const tmp = join(root, `.tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
     cleanup.defer('remove the seed copy', () => rmSync(tmp, { recursive: true, force: true }));
     mkdirSync(tmp, { mode: 0o700 });
-    cpSync(join(files.etcdData, 'member'), join(tmp, 'member'), { recursive: true });
+    // etcd's preallocated next WAL segment (`N.tmp`, 64 MB of zeros) is not part of its data.
+    cpSync(join(files.etcdData, 'member'), join(tmp, 'member'), {
+      recursive: true,
+      filter: (src) => !src.endsWith('.tmp'),
+    });
     const walSizes = compactWal(join(tmp, 'member', 'wal'));
     const info: SeedInfo = {
       key: seed.key,
@@ -275,9 +341,9 @@ async function buildSeed(seed: EtcdSeed, o: { env: NodeJS.ProcessEnv; signal: Ab
     try {
       renameSync(tmp, seed.dir);
     } catch (e) {
-      // Another start built the same seed meanwhile: theirs is as good.
+      // Another process made the same seed meanwhile (the build lock was given up as stale): theirs, if whole.
       const code = (e as NodeJS.ErrnoException).code;
-      if (code !== 'ENOTEMPTY' && code !== 'EEXIST') throw e;
+      if ((code !== 'ENOTEMPTY' && code !== 'EEXIST') || !seedBuilt(seed)) throw e;
     }
   } finally {
     await cleanup.run(15_000, () => {});
@@ -297,5 +363,40 @@ function removeAbandonedCopies(root: string): void {
   for (const entry of readdirSync(root)) {
     const m = /^\.tmp-(\d+)-/.exec(entry);
     if (m && !isAlive(Number(m[1]))) rmSync(join(root, entry), { recursive: true, force: true });
+  }
+}
+
+/**
+ * The build lock for one seed (`.<key>.lock`, holding the builder's pid). Taken: a release function. Another live
+ * process holding it: wait until it ends (its lock gone), then `undefined` if it left the seed built, or take the
+ * lock for a build of our own. A lock whose process is gone is taken over.
+ */
+async function takeBuildLock(
+  root: string,
+  seed: EtcdSeed,
+  signal: AbortSignal,
+): Promise<{ release: () => void } | undefined> {
+  mkdirSync(root, { recursive: true, mode: 0o700 });
+  const file = join(root, `.${seed.key}.lock`);
+  for (;;) {
+    try {
+      writeFileSync(file, `${process.pid}\n`, { flag: 'wx', mode: 0o600 });
+      return { release: () => rmSync(file, { force: true }) };
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    }
+    const owner = Number(readFileSync(file, 'utf8').trim());
+    if (!owner || !isAlive(owner)) {
+      rmSync(file, { force: true });
+      continue;
+    }
+    await waitFor(
+      async () =>
+        existsSync(file) && isAlive(owner)
+          ? { done: false, seen: `pid ${owner} is building the etcd seed` }
+          : { done: true, value: undefined },
+      { what: 'the other start to finish the etcd seed', timeoutMs: 120_000, intervalMs: 100, signal },
+    );
+    if (seedBuilt(seed)) return undefined;
   }
 }

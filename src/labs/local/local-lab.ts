@@ -269,9 +269,9 @@ export class LocalLab implements LabProvider {
       })();
       crdsReady.catch(() => failFast.abort());
 
-      // kube-controller-manager (system:masters) needs the CRDs, not the API server's post-start hooks. It polls
-      // /healthz once a second before its controllers start (/healthz waits for the hooks, ≈1.1 s after the API
-      // server serves): started as the CRDs are served, its second poll comes just after the hooks are done.
+      // kube-controller-manager (system:masters) needs the CRDs Established, and it polls /healthz once a second
+      // before its controllers start (/healthz waits for the post-start hooks, ≈1.1 s after the API server serves):
+      // started once /healthz answers, its first poll passes instead of a later one.
       const kcmReady = (async () => {
         await crdsReady;
         await waitForApiHealthz({ server, caPem: pki.caCertPem, signal: s, timeoutMs: READY_TIMEOUT_MS.kcm });

@@ -101,6 +101,9 @@ describe("bench scale: ESO's client rate limit", () => {
     ]);
     expect(parseEsoArgs(undefined)).toEqual([]);
     expect(() => parseEsoArgs('--client-qps=500 rm -rf')).toThrow(/'rm' is not a flag/);
-    expect(() => parseEsoArgs('--x=$(id)')).not.toThrow(); // a value, passed as one argv word (no shell)
+    expect(parseEsoArgs('--client-qps=$(id)')).toEqual(['--client-qps=$(id)']); // one argv word, no shell
+    // Nothing that opens a port or changes what the lab reads from ESO.
+    expect(() => parseEsoArgs('--metrics-addr=:8080')).toThrow(/--metrics-addr is not one of the flags/);
+    expect(() => parseEsoArgs('--loglevel=info')).toThrow(/--loglevel is not one of the flags/);
   });
 });

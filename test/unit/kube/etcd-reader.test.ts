@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { binaryPath } from '../../../src/components/cache.ts';
 import { components } from '../../../src/components/versions.ts';
 import {
+  compactEtcd,
   countEtcdKeys,
   deleteEtcdPrefix,
   describeAtRest,
@@ -124,6 +125,31 @@ describe.skipIf(!hasEtcd)(`etcd reader (real etcd ${components.etcd.version})`, 
     expect(await countEtcdKeys(ep, '/registry/leases/')).toBe(0);
     // A key that only shares the prefix's letters, not its '/', is left.
     expect(await readEtcdKey(ep, '/registry/leasesX')).toBeDefined();
+  });
+
+  it('compacts the history away: a deleted key leaves no old revision behind', async () => {
+    await put(ep, '/registry/configmaps/kube-system/old', Buffer.from('seed-ca'));
+    const before = (await readEtcdKey(ep, '/registry/configmaps/kube-system/old'))!.modRevision;
+    await deleteEtcdPrefix(ep, '/registry/configmaps/kube-system/old');
+    const at = await compactEtcd(ep);
+    expect(at).toBeGreaterThan(before);
+    // A read at the old revision is refused: etcd no longer has it.
+    const r = await runCommand(
+      'curl',
+      [
+        '-s',
+        '-X',
+        'POST',
+        `${ep.url}/v3/kv/range`,
+        '-d',
+        JSON.stringify({
+          key: Buffer.from('/registry/configmaps/kube-system/old').toString('base64'),
+          revision: before,
+        }),
+      ],
+      { reject: false },
+    );
+    expect(r.stdout).toMatch(/compacted/);
   });
 
   it('fails with the endpoint named when etcd does not answer', async () => {

@@ -3,7 +3,7 @@
  * into a lab gets its full length back (as a hole that reads as the same zeros). The seed build itself runs against
  * the real etcd and API server in the e2e suite (every local lab starts from it).
  */
-import { mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -44,5 +44,19 @@ describe('etcd seed', () => {
     expect(copied.equals(original)).toBe(true);
     expect(statSync(lab).mode & 0o777).toBe(0o700);
     expect(readFileSync(join(lab, 'member', 'snap', 'db'), 'utf8')).toBe('bolt');
+  });
+
+  it('is not whole when seed.json names another key, does not parse, or a WAL file it lists is gone', () => {
+    const { dir, wal } = fakeSeed();
+    const name = '0000000000000000-0000000000000000.wal';
+    const info: SeedInfo = { key: 'k', versions: {}, createdAt: '', walSizes: compactWal(wal) };
+    writeFileSync(join(dir, 'seed.json'), JSON.stringify(info));
+    expect(seedBuilt({ key: 'k', dir })).toBe(true);
+    expect(seedBuilt({ key: 'other', dir })).toBe(false);
+    rmSync(join(wal, name));
+    expect(seedBuilt({ key: 'k', dir })).toBe(false);
+    expect(() => copySeed({ key: 'k', dir }, join(dir, 'copy'))).toThrow(/is not whole/);
+    writeFileSync(join(dir, 'seed.json'), '{"key":');
+    expect(seedBuilt({ key: 'k', dir })).toBe(false);
   });
 });
