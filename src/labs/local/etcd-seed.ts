@@ -217,7 +217,9 @@ export async function ensureEtcdSeed(o: {
   const t0 = performance.now();
   try {
     // One build at a time per seed: a start that finds another one building waits for its result.
-    const lock = await takeBuildLock(root, seed, o.signal);
+    const lock = await takeBuildLock(root, seed, o.signal, (pid) =>
+      o.emit({ kind: 'lab.info', message: `waiting for another start (pid ${pid}) to finish the etcd seed` }),
+    );
     if (!lock) return seed; // built by the other start meanwhile
     try {
       o.emit({
@@ -375,6 +377,7 @@ async function takeBuildLock(
   root: string,
   seed: EtcdSeed,
   signal: AbortSignal,
+  waiting: (pid: number) => void,
 ): Promise<{ release: () => void } | undefined> {
   mkdirSync(root, { recursive: true, mode: 0o700 });
   const file = join(root, `.${seed.key}.lock`);
@@ -390,6 +393,7 @@ async function takeBuildLock(
       rmSync(file, { force: true });
       continue;
     }
+    waiting(owner);
     await waitFor(
       async () =>
         existsSync(file) && isAlive(owner)
