@@ -10,7 +10,8 @@ import { processesMarked } from '../process/command.ts';
 import { rssBytes } from './proc.ts';
 import { median, round } from './stats.ts';
 import { LabError } from '../errors.ts';
-import { ensureEtcdSeed, etcdSeedFor, seedBuilt } from '../labs/local/etcd-seed.ts';
+import { ensureEtcdSeed, etcdSeedFor } from '../labs/local/etcd-seed.ts';
+import { seedBuilt } from '../labs/local/etcd-seed-store.ts';
 
 /** `up` from exec to exit, median, cached components: the speed issue's goals (≤ 4 s without a node, ≤ 5 s with). */
 export const STARTUP_GOAL_MS = 4_000;

@@ -13,20 +13,13 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
 import {
-  closeSync,
   cpSync,
   existsSync,
-  fstatSync,
-  ftruncateSync,
   mkdirSync,
-  openSync,
   readFileSync,
-  readSync,
-  readdirSync,
   renameSync,
   rmSync,
   statSync,
-  truncateSync,
   writeFileSync,
 } from 'node:fs';
 import { join } from 'node:path';
@@ -36,8 +29,7 @@ import { binaryPath, componentDir } from '../../components/cache.ts';
 import { ESO_RBAC_FILE } from '../../components/eso-chart.ts';
 import { components } from '../../components/versions.ts';
 import { compactEtcd, countEtcdKeys, deleteEtcdPrefix, type EtcdEndpoint } from '../../kube/etcd-reader.ts';
-import { isAlive, stopMarkedProcesses } from '../../process/command.ts';
-import { waitFor } from '../../time.ts';
+import { stopMarkedProcesses } from '../../process/command.ts';
 import { cacheRoot } from '../../paths.ts';
 import type { LabEvent } from '../../report/events.ts';
 import { secrets } from '../../secrets/secret-registry.ts';
@@ -50,6 +42,15 @@ import { launch, stopComponent } from './launch.ts';
 import { generatePki, randomToken } from './pki.ts';
 import { PortReservation } from './ports.ts';
 import { stopRecordedComponents } from './stale.ts';
+import {
+  compactWal,
+  pruneSeeds,
+  removeAbandonedCopies,
+  seedBuilt,
+  takeBuildLock,
+  type EtcdSeed,
+  type SeedInfo,
+} from './etcd-seed-store.ts';
 
 /** Bump when what goes into a seed changes in a way the inputs below do not show. */
 const SEED_FORMAT = 3;
@@ -61,13 +62,6 @@ const SEED_PURPOSE = 'etcd seed build';
 /** A run directory that is a seed build, not a lab. */
 export function isSeedBuild(record: LabRecord): boolean {
   return record.extra?.purpose === SEED_PURPOSE;
-}
-
-export interface EtcdSeed {
-  /** The seed's key: a hash of everything that decides its contents. */
-  key: string;
-  /** Its directory in the cache (`member/` is etcd's data). */
-  dir: string;
 }
 
 /** The CRD bundle the seed holds (the cached ESO chart's). */
@@ -111,87 +105,6 @@ export function etcdSeedFor(env: NodeJS.ProcessEnv): EtcdSeed {
   };
   const key = createHash('sha256').update(JSON.stringify(inputs)).digest('hex').slice(0, 16);
   return { key, dir: join(seedsRoot(env), key) };
-}
-
-/**
- * The seed's description when the seed is whole: its `seed.json` parses and names this key, and etcd's database and
- * every WAL file it lists are there. A build is moved into place whole, so anything less was damaged afterwards.
- */
-export function readSeed(seed: EtcdSeed): SeedInfo | undefined {
-  try {
-    const info = JSON.parse(readFileSync(join(seed.dir, 'seed.json'), 'utf8')) as SeedInfo;
-    if (info.key !== seed.key || typeof info.walSizes !== 'object' || !info.walSizes) return undefined;
-    const member = join(seed.dir, 'member');
-    const files = [
-      join(member, 'snap', 'db'),
-      ...Object.keys(info.walSizes).map((w) => join(member, 'wal', w)),
-    ];
-    return files.every((f) => statSync(f).isFile()) && Object.keys(info.walSizes).length > 0
-      ? info
-      : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-/** Whether the seed has been built and is whole. */
-export function seedBuilt(seed: EtcdSeed): boolean {
-  return readSeed(seed) !== undefined;
-}
-
-export interface SeedInfo {
-  key: string;
-  versions: Record<string, string>;
-  createdAt: string;
-  /** WAL files kept without their zero-filled preallocated tail: their full length, restored as a hole. */
-  walSizes: Record<string, number>;
-}
-
-/**
- * Copy the seed's etcd data into a new lab's (empty, not yet existing) etcd data directory. etcd preallocates
- * each WAL file (64 MB of zeros after a few MB of records); the seed keeps only the records, and the copy gets
- * its full length back as a sparse tail (reads as the same zeros), so a start copies ≈7 MB instead of ≈66 MB.
- */
-export function copySeed(seed: EtcdSeed, etcdDataDir: string): void {
-  const info = readSeed(seed);
-  if (!info) throw new LabError('E_SEED', `the etcd seed in ${seed.dir} is not whole`);
-  mkdirSync(etcdDataDir, { mode: 0o700 });
-  cpSync(join(seed.dir, 'member'), join(etcdDataDir, 'member'), { recursive: true });
-  for (const [name, size] of Object.entries(info.walSizes ?? {}))
-    truncateSync(join(etcdDataDir, 'member', 'wal', name), size);
-}
-
-/** Cut the zero-filled tail of each WAL file in `walDir`; returns each one's full length (for copySeed). */
-export function compactWal(walDir: string): Record<string, number> {
-  const sizes: Record<string, number> = {};
-  for (const f of readdirSync(walDir).filter((n) => n.endsWith('.wal')))
-    sizes[f] = dropZeroTail(join(walDir, f));
-  return sizes;
-}
-
-/** Cut a file's zero-filled tail (at a 4 KiB boundary); returns its length before. */
-function dropZeroTail(file: string): number {
-  const fd = openSync(file, 'r+');
-  try {
-    const size = fstatSync(fd).size;
-    const chunk = Buffer.alloc(1 << 20);
-    let end = size;
-    while (end > 0) {
-      const from = Math.max(0, end - chunk.length);
-      const got = readSync(fd, chunk, 0, end - from, from);
-      let i = got - 1;
-      while (i >= 0 && chunk[i] === 0) i--;
-      if (i >= 0) {
-        end = from + i + 1;
-        break;
-      }
-      end = from;
-    }
-    ftruncateSync(fd, Math.min(size, Math.ceil(end / 4096) * 4096));
-    return size;
-  } finally {
-    closeSync(fd);
-  }
 }
 
 /**
@@ -347,6 +260,7 @@ async function buildSeed(seed: EtcdSeed, o: { env: NodeJS.ProcessEnv; signal: Ab
       const code = (e as NodeJS.ErrnoException).code;
       if ((code !== 'ENOTEMPTY' && code !== 'EEXIST') || !seedBuilt(seed)) throw e;
     }
+    pruneSeeds(root, seed.key);
   } finally {
     await cleanup.run(15_000, () => {});
   }
@@ -358,49 +272,4 @@ function seedVersions(): Record<string, string> {
     etcd: components.etcd.version,
     eso: components.eso.version,
   };
-}
-
-/** Copies left by a build whose process is gone (killed between copy and rename). */
-function removeAbandonedCopies(root: string): void {
-  for (const entry of readdirSync(root)) {
-    const m = /^\.tmp-(\d+)-/.exec(entry);
-    if (m && !isAlive(Number(m[1]))) rmSync(join(root, entry), { recursive: true, force: true });
-  }
-}
-
-/**
- * The build lock for one seed (`.<key>.lock`, holding the builder's pid). Taken: a release function. Another live
- * process holding it: wait until it ends (its lock gone), then `undefined` if it left the seed built, or take the
- * lock for a build of our own. A lock whose process is gone is taken over.
- */
-async function takeBuildLock(
-  root: string,
-  seed: EtcdSeed,
-  signal: AbortSignal,
-  waiting: (pid: number) => void,
-): Promise<{ release: () => void } | undefined> {
-  mkdirSync(root, { recursive: true, mode: 0o700 });
-  const file = join(root, `.${seed.key}.lock`);
-  for (;;) {
-    try {
-      writeFileSync(file, `${process.pid}\n`, { flag: 'wx', mode: 0o600 });
-      return { release: () => rmSync(file, { force: true }) };
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-    }
-    const owner = Number(readFileSync(file, 'utf8').trim());
-    if (!owner || !isAlive(owner)) {
-      rmSync(file, { force: true });
-      continue;
-    }
-    waiting(owner);
-    await waitFor(
-      async () =>
-        existsSync(file) && isAlive(owner)
-          ? { done: false, seen: `pid ${owner} is building the etcd seed` }
-          : { done: true, value: undefined },
-      { what: 'the other start to finish the etcd seed', timeoutMs: 120_000, intervalMs: 100, signal },
-    );
-    if (seedBuilt(seed)) return undefined;
-  }
 }

@@ -21,7 +21,8 @@ import { ESO_NAMESPACE, ESO_RBAC_FILE, ESO_SERVICE_ACCOUNT } from '../../compone
 import { generatePki, randomToken } from './pki.ts';
 import { PortReservation } from './ports.ts';
 import { applyEsoManifests, waitForCrdApi, waitForEstablished } from './crds.ts';
-import { copySeed, ensureEtcdSeed } from './etcd-seed.ts';
+import { ensureEtcdSeed } from './etcd-seed.ts';
+import { copySeed } from './etcd-seed-store.ts';
 import { reapStaleLabs, stopRecordedComponents } from './stale.ts';
 import type { LabPorts } from './component-specs.ts';
 import {

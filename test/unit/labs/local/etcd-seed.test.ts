@@ -3,11 +3,27 @@
  * into a lab gets its full length back (as a hole that reads as the same zeros). The seed build itself runs against
  * the real etcd and API server in the e2e suite (every local lab starts from it).
  */
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { compactWal, copySeed, seedBuilt, type SeedInfo } from '../../../../src/labs/local/etcd-seed.ts';
+import {
+  SEED_UNUSED_MS,
+  compactWal,
+  copySeed,
+  pruneSeeds,
+  seedBuilt,
+  type SeedInfo,
+} from '../../../../src/labs/local/etcd-seed-store.ts';
 
 function fakeSeed() {
   const dir = mkdtempSync(join(tmpdir(), 'vel-seed-'));
@@ -44,6 +60,23 @@ describe('etcd seed', () => {
     expect(copied.equals(original)).toBe(true);
     expect(statSync(lab).mode & 0o777).toBe(0o700);
     expect(readFileSync(join(lab, 'member', 'snap', 'db'), 'utf8')).toBe('bolt');
+  });
+
+  it('prunes seeds of other keys that no start used for 30 days, and nothing else', () => {
+    const root = mkdtempSync(join(tmpdir(), 'vel-seeds-'));
+    const now = Date.now();
+    const seedAt = (key: string, usedMsAgo: number) => {
+      mkdirSync(join(root, key));
+      writeFileSync(join(root, key, 'seed.json'), '{}');
+      const t = new Date(now - usedMsAgo);
+      utimesSync(join(root, key, 'seed.json'), t, t);
+    };
+    seedAt('aaaaaaaaaaaaaaaa', SEED_UNUSED_MS + 60_000); // old, unused
+    seedAt('bbbbbbbbbbbbbbbb', 60_000); // used a minute ago
+    seedAt('cccccccccccccccc', SEED_UNUSED_MS * 2); // the current key, however old
+    mkdirSync(join(root, '.tmp-1-ab'));
+    expect(pruneSeeds(root, 'cccccccccccccccc', now)).toEqual(['aaaaaaaaaaaaaaaa']);
+    expect(readdirSync(root).sort()).toEqual(['.tmp-1-ab', 'bbbbbbbbbbbbbbbb', 'cccccccccccccccc']);
   });
 
   it('is not whole when seed.json names another key, does not parse, or a WAL file it lists is gone', () => {
