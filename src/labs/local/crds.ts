@@ -9,6 +9,13 @@ import { parseAllDocuments } from 'yaml';
 import { LabError, WaitTimeoutError } from '../../errors.ts';
 import { waitFor } from '../../time.ts';
 import { httpCall, waitForOk } from '../http-call.ts';
+import { componentDir } from '../../components/cache.ts';
+import { components } from '../../components/versions.ts';
+
+/** ESO's CRD bundle in the component cache (the chart's `crds.yaml`, with its JSON copy beside it). */
+export function esoCrdsFile(env: NodeJS.ProcessEnv): string {
+  return `${componentDir(components.eso, env)}/crds.yaml`;
+}
 
 interface Obj {
   apiVersion: string;

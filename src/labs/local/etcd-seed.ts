@@ -25,7 +25,7 @@ import {
 import { join } from 'node:path';
 import { CleanupStack } from '../../cleanup.ts';
 import { LabError, errorMessage } from '../../errors.ts';
-import { binaryPath, componentDir } from '../../components/cache.ts';
+import { binaryPath } from '../../components/cache.ts';
 import { ESO_RBAC_FILE } from '../../components/eso-chart.ts';
 import { components } from '../../components/versions.ts';
 import { compactEtcd, countEtcdKeys, deleteEtcdPrefix, type EtcdEndpoint } from '../../kube/etcd-reader.ts';
@@ -36,7 +36,7 @@ import { secrets } from '../../secrets/secret-registry.ts';
 import { RunDir, type LabRecord } from '../run-dir.ts';
 import { SERVICE_CLUSTER_IP_RANGE, apiserverArgs, type LabFiles, type LabPorts } from './component-specs.ts';
 import { apiserverSpec, etcdSpec, READY_TIMEOUT_MS } from './control-plane.ts';
-import { applyEsoManifests } from './crds.ts';
+import { applyEsoManifests, esoCrdsFile } from './crds.ts';
 import { writeLabFiles } from './lab-files.ts';
 import { launch, stopComponent } from './launch.ts';
 import { generatePki, randomToken } from './pki.ts';
@@ -64,11 +64,6 @@ export function isSeedBuild(record: LabRecord): boolean {
   return record.extra?.purpose === SEED_PURPOSE;
 }
 
-/** The CRD bundle the seed holds (the cached ESO chart's). */
-function crdsFile(env: NodeJS.ProcessEnv): string {
-  return `${componentDir(components.eso, env)}/crds.yaml`;
-}
-
 function sha256File(file: string): string {
   return createHash('sha256').update(readFileSync(file)).digest('hex');
 }
@@ -92,7 +87,7 @@ export function etcdSeedFor(env: NodeJS.ProcessEnv): EtcdSeed {
     kubernetes: components.kubernetes.version,
     etcd: components.etcd.version,
     eso: components.eso.version,
-    crds: sha256File(crdsFile(env)),
+    crds: sha256File(esoCrdsFile(env)),
     rbac: sha256File(ESO_RBAC_FILE),
     serviceClusterIpRange: SERVICE_CLUSTER_IP_RANGE,
     // The API server's command line with its files and ports left out (what it stores does not depend on them),
@@ -163,9 +158,8 @@ async function buildSeed(seed: EtcdSeed, o: { env: NodeJS.ProcessEnv; signal: Ab
   // Probes and requests listen on it side by side: more than Node's default warning level.
   const signal = AbortSignal.any([o.signal]);
   setMaxListeners(100, signal);
+  // The seeds' directory exists (the build lock is in it) and abandoned copies were cleared by ensureEtcdSeed.
   const root = seedsRoot(env);
-  mkdirSync(root, { recursive: true, mode: 0o700 });
-  removeAbandonedCopies(root);
   const cleanup = new CleanupStack();
   const name = `${SEED_RUN_PREFIX}${randomBytes(4).toString('hex')}`;
   const run = RunDir.create(name, env);
@@ -210,7 +204,7 @@ async function buildSeed(seed: EtcdSeed, o: { env: NodeJS.ProcessEnv; signal: Ab
       server: `https://127.0.0.1:${apiserver}`,
       caPem: pki.caCertPem,
       token: adminToken,
-      crds: crdsFile(env),
+      crds: esoCrdsFile(env),
       rbac: ESO_RBAC_FILE,
       signal,
       timeoutMs: READY_TIMEOUT_MS.crds,

@@ -11,7 +11,6 @@ import { randomBytes } from 'node:crypto';
 import { CleanupStack } from '../../cleanup.ts';
 import { LabError, PrerequisiteError, abortError, errorMessage } from '../../errors.ts';
 import { stopMarkedProcesses } from '../../process/command.ts';
-import { componentDir } from '../../components/cache.ts';
 import { ensureComponents } from '../../components/build.ts';
 import { components, nodeComponents } from '../../components/versions.ts';
 import { secrets } from '../../secrets/secret-registry.ts';
@@ -20,7 +19,7 @@ import { RunDir, type LabRecord } from '../run-dir.ts';
 import { ESO_NAMESPACE, ESO_RBAC_FILE, ESO_SERVICE_ACCOUNT } from '../../components/eso-chart.ts';
 import { generatePki, randomToken } from './pki.ts';
 import { PortReservation } from './ports.ts';
-import { applyEsoManifests, waitForCrdApi, waitForEstablished } from './crds.ts';
+import { applyEsoManifests, esoCrdsFile, waitForCrdApi, waitForEstablished } from './crds.ts';
 import { ensureEtcdSeed } from './etcd-seed.ts';
 import { copySeed } from './etcd-seed-store.ts';
 import { reapStaleLabs, stopRecordedComponents } from './stale.ts';
@@ -251,7 +250,7 @@ export class LocalLab implements LabProvider {
       // API, alongside the rest of its start (its /readyz comes ≈1.5 s later).
       const crdsReady = (async () => {
         await etcdReady;
-        const crds = `${componentDir(components.eso, env)}/crds.yaml`;
+        const crds = esoCrdsFile(env);
         const api = {
           server,
           caPem: pki.caCertPem,
