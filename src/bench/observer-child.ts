@@ -2,21 +2,22 @@
  * A harness in a process of its own, so its CPU and memory can be told apart from everything else `bench scale`
  * runs: it observes N Secrets (`s0`…`s<N-1>` in one namespace) and reports when each first changed.
  *
- *   mode `watch`: one list, then one watch on the namespace's Secrets (what assertSecret does, for many objects);
+ *   mode `watch`: one list, then one watch on the namespace's Secrets (what assertSecret does, for many objects,
+ *                 through the same watch client, kube/watch-stream.ts);
  *   mode `poll`:  one GET per object per second, Chainsaw/KUTTL-style.
  *
  * Protocol (stdout, one JSON object a line): `{"ready":true}` once every Secret's current state is known (the
- * parent rotates only then); at the end `{"changedAt":{name:ms},"cpuSeconds":…,"rssBytes":…,"requests":…}` with
- * CPU counted from ready to the end. It ends when all N changed, or `--settle-ms` after the first change, or at
+ * parent rotates only then); at the end `{"changedAt":{name:ms},"cpuSeconds":…,"rssBytes":…,"requests":…,"events":…}` with
+ * CPU counted from ready to the end. The API server's endpoint (server, TLS material, headers: credentials) comes as
+ * one JSON line on stdin, never in argv; this process loads no client-node (29 MiB of heap, see watch-stream.ts),
+ * and both modes share one keep-alive agent. It ends when all N changed, or `--settle-ms` after the first change, or at
  * `--timeout-ms`. Values never leave this process: it compares the Secrets' base64 data with what it saw first.
  */
-import { Watch, type V1Secret } from '@kubernetes/client-node';
-import { createKubeClients } from '../kube/client.ts';
+import type { V1Secret, V1SecretList } from '@kubernetes/client-node';
+import { endpointTarget, getJson, watchOver, type ApiEndpoint } from '../kube/watch-stream.ts';
 
 interface Args {
   mode: 'watch' | 'poll';
-  kubeconfig: string;
-  context?: string;
   namespace: string;
   count: number;
   settleMs: number;
@@ -30,11 +31,8 @@ function parse(argv: string[]): Args {
   };
   const mode = get('mode');
   if (mode !== 'watch' && mode !== 'poll') throw new Error('--mode watch|poll');
-  const context = get('context');
   return {
     mode,
-    kubeconfig: get('kubeconfig') ?? '',
-    ...(context ? { context } : {}),
     namespace: get('namespace') ?? '',
     count: Number(get('count')),
     settleMs: Number(get('settle-ms') ?? 30_000),
@@ -45,13 +43,24 @@ function parse(argv: string[]): Args {
 const fingerprint = (s: V1Secret | undefined) => JSON.stringify(s?.data ?? null);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+async function readEndpoint(): Promise<ApiEndpoint> {
+  let text = '';
+  for await (const chunk of process.stdin) text += String(chunk);
+  return JSON.parse(text) as ApiEndpoint;
+}
+
 async function main(): Promise<void> {
   const a = parse(process.argv.slice(2));
-  const kube = createKubeClients(a.kubeconfig, a.context);
+  const target = endpointTarget(await readEndpoint());
+  const ns = encodeURIComponent(a.namespace);
+  const readSecret = (name: string) =>
+    getJson(target, `/api/v1/namespaces/${ns}/secrets/${encodeURIComponent(name)}`) as Promise<V1Secret>;
   const names = Array.from({ length: a.count }, (_, i) => `s${i}`);
   const initial = new Map<string, string>();
   const changedAt: Record<string, number> = {};
   let requests = 0;
+  /** Watch events received (every Secret event, bookmarks included); polls count as requests. */
+  let events = 0;
   let firstChange = 0;
   let stopping = false;
   const started = Date.now();
@@ -84,18 +93,20 @@ async function main(): Promise<void> {
   let cpu0 = process.cpuUsage();
   let abortWatch: (() => void) | undefined;
   if (a.mode === 'watch') {
-    const list = await kube.core.listNamespacedSecret({ namespace: a.namespace });
+    const list = (await getJson(target, `/api/v1/namespaces/${ns}/secrets`)) as V1SecretList;
     requests += 1;
     for (const s of list.items) if (s.metadata?.name) initial.set(s.metadata.name, fingerprint(s));
     let rv = list.metadata?.resourceVersion ?? '';
-    const watch = new Watch(kube.kc);
+    const watch = watchOver(target);
     const start = async (): Promise<void> => {
       requests += 1;
-      const req = await watch.watch(
-        `/api/v1/namespaces/${a.namespace}/secrets`,
+      const req = await watch(
+        `/api/v1/namespaces/${ns}/secrets`,
         { resourceVersion: rv, allowWatchBookmarks: true },
-        (type, obj: V1Secret) => {
+        (type, o) => {
           const at = Date.now();
+          const obj = o as V1Secret;
+          events += 1;
           rv = obj.metadata?.resourceVersion ?? rv;
           if (type === 'ADDED' || type === 'MODIFIED') seen(obj.metadata?.name ?? '', obj, at);
         },
@@ -109,13 +120,16 @@ async function main(): Promise<void> {
     await start();
   } else {
     for (const name of names) {
-      const s = await kube.core.readNamespacedSecret({ name, namespace: a.namespace });
+      const s = await readSecret(name);
       requests += 1;
       initial.set(name, fingerprint(s));
     }
   }
   for (const name of names)
     if (!initial.has(name)) throw new Error(`Secret ${a.namespace}/${name} does not exist`);
+  // The list's garbage (N Secrets, read before ready) is collected now, not in the middle of the rotation it does
+  // not belong to; the parent starts this process with --expose-gc.
+  (globalThis as { gc?: () => void }).gc?.();
   cpu0 = process.cpuUsage();
   process.stdout.write(`${JSON.stringify({ ready: true })}\n`);
 
@@ -127,7 +141,7 @@ async function main(): Promise<void> {
         while (!done() && changedAt[name] === undefined) {
           const t = Date.now();
           try {
-            const s = await kube.core.readNamespacedSecret({ name, namespace: a.namespace });
+            const s = await readSecret(name);
             seen(name, s, Date.now());
           } catch {
             /* keep polling */
@@ -150,6 +164,7 @@ async function main(): Promise<void> {
       cpuSeconds: (cpu.user + cpu.system) / 1e6,
       rssBytes: process.memoryUsage().rss,
       requests,
+      events,
     })}\n`,
   );
 }

@@ -6,6 +6,8 @@
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { LabError } from '../errors.ts';
+import type { KubeClients } from '../kube/client.ts';
+import { apiEndpoint, type ApiEndpoint } from '../kube/watch-stream.ts';
 import type { StartedLocalLab } from '../labs/local/local-lab.ts';
 import { runCommand } from '../process/command.ts';
 import { secrets } from '../secrets/secret-registry.ts';
@@ -17,6 +19,8 @@ export interface ObserverResult {
   cpuSeconds: number;
   rssBytes: number;
   requests: number;
+  /** Watch events received (0 for the poller). */
+  events: number;
 }
 
 /** At most `limit` promises at a time. */
@@ -45,13 +49,16 @@ function observerCommand(): { file: string; pre: string[] } {
   const here = fileURLToPath(import.meta.url);
   // From dist/ the child is compiled JavaScript; from the sources it needs tsx's loader.
   return here.endsWith('.ts')
-    ? { file: here.replace(/scale-rotation\.ts$/, 'observer-child.ts'), pre: ['--import', 'tsx'] }
-    : { file: here.replace(/scale-rotation\.js$/, 'observer-child.js'), pre: [] };
+    ? {
+        file: here.replace(/scale-rotation\.ts$/, 'observer-child.ts'),
+        pre: ['--expose-gc', '--import', 'tsx'],
+      }
+    : { file: here.replace(/scale-rotation\.js$/, 'observer-child.js'), pre: ['--expose-gc'] };
 }
 
 function startObserver(
   mode: 'watch' | 'poll',
-  lab: StartedLocalLab,
+  endpoint: ApiEndpoint,
   namespace: string,
   count: number,
   settleMs: number,
@@ -68,9 +75,6 @@ function startObserver(
       file,
       '--mode',
       mode,
-      '--kubeconfig',
-      lab.connection.kubeconfigPath,
-      ...(lab.connection.context ? ['--context', lab.connection.context] : []),
       '--namespace',
       namespace,
       '--count',
@@ -80,6 +84,7 @@ function startObserver(
     ],
     {
       signal,
+      input: `${JSON.stringify(endpoint)}\n`,
       reject: false,
       timeoutMs: 15 * 60_000,
       onLine: (line, stream) => {
@@ -116,6 +121,7 @@ export interface Rotation {
 /** Rotate all N paths at once with the given harnesses observing, and take the lab's figures around it. */
 export async function rotateAll(
   lab: StartedLocalLab,
+  kube: KubeClients,
   vault: VaultClient,
   setup: { names: string[]; namespace: string; tag: string },
   withPoller: boolean,
@@ -124,8 +130,9 @@ export async function rotateAll(
   signal: AbortSignal,
 ): Promise<Rotation> {
   const n = setup.names.length;
-  const watch = startObserver('watch', lab, setup.namespace, n, settleMs, signal);
-  const poll = withPoller ? startObserver('poll', lab, setup.namespace, n, settleMs, signal) : undefined;
+  const endpoint = await apiEndpoint(kube.kc);
+  const watch = startObserver('watch', endpoint, setup.namespace, n, settleMs, signal);
+  const poll = withPoller ? startObserver('poll', endpoint, setup.namespace, n, settleMs, signal) : undefined;
   await Promise.all([watch.ready, poll?.ready]);
   const labCpu0 = labPids.map(([, pid]) => cpuSeconds(pid));
   const machine0 = machineCpuSeconds();

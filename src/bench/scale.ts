@@ -238,9 +238,9 @@ async function scaleRun(
   const windowMs = SCALE_REFRESH_INTERVAL_S * 1000 + SCALE_SLACK_MS;
   const settleMs = 2 * windowMs + 10_000;
   try {
-    const one = await rotateAll(lab, vault, setup, false, labPids, settleMs, signal);
+    const one = await rotateAll(lab, kube, vault, setup, false, labPids, settleMs, signal);
     progress(`scale ${n}: rotating all again (the watch and the poller side by side)`);
-    const two = await rotateAll(lab, vault, setup, true, labPids, settleMs, signal);
+    const two = await rotateAll(lab, kube, vault, setup, true, labPids, settleMs, signal);
     const w = one.seen.watch;
     const esoCpu = one.labCpu.eso ?? NaN;
     const latencies = (r: Rotation, o: ObserverResult) =>
@@ -326,6 +326,8 @@ async function scaleRun(
           cpuSeconds: round(w.cpuSeconds, 3),
           rssMiB: round(w.rssBytes / 2 ** 20),
           requests: w.requests,
+          events: w.events,
+          cpuMsPerEvent: round((w.cpuSeconds * 1000) / Math.max(w.events, 1), 3),
         },
         poller: {
           cpuSeconds: round(p.cpuSeconds, 3),

@@ -4,11 +4,14 @@
  * timeouts, dropped connections): the watcher resumes from the last resourceVersion it saw, relists on 410 Gone,
  * and stops when its AbortSignal fires.
  */
-import { Watch, type V1Secret } from '@kubernetes/client-node';
+import type { V1Secret } from '@kubernetes/client-node';
 import { formatMasked, secrets } from '../secrets/secret-registry.ts';
 import { abortError, errorMessage } from '../errors.ts';
 import { systemClock, type Clock } from '../time.ts';
 import { statusOf, type KubeClients } from './client.ts';
+import { watchStream, type WatchFn } from './watch-stream.ts';
+
+export type { WatchFn };
 
 export type SecretEventType = 'LISTED' | 'ADDED' | 'MODIFIED' | 'DELETED';
 
@@ -36,14 +39,6 @@ export type SecretListFn = (
   name: string,
   signal: AbortSignal,
 ) => Promise<SecretListResult>;
-
-/** Same shape as client-node's `Watch.watch`, returning something abortable. */
-export type WatchFn = (
-  path: string,
-  query: Record<string, string | number | boolean | undefined>,
-  onEvent: (type: string, obj: unknown) => void,
-  done: (err: unknown) => void,
-) => Promise<{ abort(): void }>;
 
 export interface SecretWatcherDeps {
   list: SecretListFn;
@@ -349,7 +344,7 @@ function sameData(a: Record<string, string>, b: Record<string, string>): boolean
 
 /** Real list/watch functions over a lab's API server. */
 export function kubeSecretWatchDeps(kube: KubeClients): Pick<SecretWatcherDeps, 'list' | 'watch'> {
-  const watch = new Watch(kube.kc);
+  const watch = watchStream(kube.kc);
   return {
     list: async (namespace, name) => {
       const list = await kube.core.listNamespacedSecret({
@@ -358,6 +353,6 @@ export function kubeSecretWatchDeps(kube: KubeClients): Pick<SecretWatcherDeps, 
       });
       return { resourceVersion: list.metadata?.resourceVersion ?? '', secret: list.items[0] };
     },
-    watch: (path, query, onEvent, done) => watch.watch(path, query, onEvent, done),
+    watch,
   };
 }
