@@ -45,15 +45,13 @@ async function vaultRequestCount(lab: StartedLocalLab, signal: AbortSignal): Pro
   return m ? Number(m[1]) : NaN;
 }
 
-function observerCommand(): { file: string; pre: string[] } {
+/** How to start one of this folder's child processes (`observer-child`, `wake-floor-child`) with node. */
+export function childCommand(name: string): { file: string; pre: string[] } {
   const here = fileURLToPath(import.meta.url);
   // From dist/ the child is compiled JavaScript; from the sources it needs tsx's loader.
   return here.endsWith('.ts')
-    ? {
-        file: here.replace(/scale-rotation\.ts$/, 'observer-child.ts'),
-        pre: ['--expose-gc', '--import', 'tsx'],
-      }
-    : { file: here.replace(/scale-rotation\.js$/, 'observer-child.js'), pre: ['--expose-gc'] };
+    ? { file: here.replace(/scale-rotation\.ts$/, `${name}.ts`), pre: ['--expose-gc', '--import', 'tsx'] }
+    : { file: here.replace(/scale-rotation\.js$/, `${name}.js`), pre: ['--expose-gc'] };
 }
 
 function startObserver(
@@ -64,7 +62,7 @@ function startObserver(
   settleMs: number,
   signal: AbortSignal,
 ): { ready: Promise<void>; result: Promise<ObserverResult> } {
-  const { file, pre } = observerCommand();
+  const { file, pre } = childCommand('observer-child');
   let onReady: () => void = () => {};
   let lastLine = '';
   const ready = new Promise<void>((resolve) => (onReady = resolve));

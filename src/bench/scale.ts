@@ -13,7 +13,6 @@ import { randomBytes } from 'node:crypto';
 import { applyObject } from '../kube/apply.ts';
 import { countEsoReconciles } from '../kube/eso-log.ts';
 import { readFileEnd } from '../labs/local/launch.ts';
-import { ESO_WORKERS } from '../labs/local/vault-eso-specs.ts';
 import { createKubeClients, type KubeClients } from '../kube/client.ts';
 import { LocalLab, ephemeralLabName, type StartedLocalLab } from '../labs/local/local-lab.ts';
 import { secrets } from '../secrets/secret-registry.ts';
@@ -22,6 +21,8 @@ import { VaultClient } from '../vault/client.ts';
 import { configureKubernetesAuth, ensureAuthDelegator } from '../tutorial/vault-setup.ts';
 import { busyShare, rssBytes } from './proc.ts';
 import { pool, rotateAll, type ObserverResult, type Rotation } from './scale-rotation.ts';
+import { measureWakeFloor } from './wake-floor.ts';
+import { esoLimits, whyLate, type MachineLoad } from './why-late.ts';
 import { growth, percentile, round } from './stats.ts';
 
 export const SCALE_REFRESH_INTERVAL_S = 10;
@@ -128,88 +129,6 @@ async function tearDown(
     .catch(() => undefined);
 }
 
-/** Where the machine's CPU went while the rotation was observed. */
-export interface MachineLoad {
-  cores: number;
-  /** Share of all cores' time that was busy, 0–1 (from /proc/stat). */
-  busyShare: number;
-  /** CPU seconds per process over the same period: the lab's components, the two harnesses, this bench. */
-  cpuSecondsByProcess: Record<string, number>;
-}
-
-export interface LateFigures {
-  n: number;
-  synced: number;
-  overS: number;
-  within: number;
-  seen: number;
-  machine?: MachineLoad;
-  /** Flags added to ESO's (`--eso-args`): its client rate limit and workers come from them or ESO's defaults. */
-  esoArgs?: readonly string[];
-}
-
-/** ESO's own API client limit (`--client-qps`; ESO's default 50) and its workers (`--concurrent`; the lab's 4). */
-export function esoLimits(args: readonly string[] = []): {
-  clientQps: number;
-  workers: number;
-  tokenCache: boolean;
-} {
-  const flag = (name: string) => {
-    const a = [...args].reverse().find((x) => x.startsWith(`--${name}=`));
-    return a === undefined ? undefined : Number(a.slice(name.length + 3));
-  };
-  return {
-    clientQps: flag('client-qps') ?? ESO_DEFAULT_CLIENT_QPS,
-    workers: flag('concurrent') ?? ESO_WORKERS,
-    tokenCache: args.includes('--experimental-enable-vault-token-cache'),
-  };
-}
-
-/** ESO v0.20's default `--client-qps` (its burst: 100). */
-export const ESO_DEFAULT_CLIENT_QPS = 50;
-
-/** Busy share from which the machine counts as saturated. */
-export const CPU_BOUND_SHARE = 0.9;
-
-/**
- * Why rotations came late, from the run's own figures: every ExternalSecret due once per refresh interval needs
- * N / interval syncs per second; ESO's log says how many it did. Below that rate ESO falls behind (its queue),
- * not the harness. Whether the machine itself was the bound comes from /proc/stat: saturated cores say so, with
- * the processes that used them; with idle CPU left the bound is in ESO's own pipeline, which these figures
- * cannot split further, and the text says so. At or above the rate, the figures do not explain it.
- */
-export function whyLate(f: LateFigures): string {
-  const needed = f.n / SCALE_REFRESH_INTERVAL_S;
-  const rate = f.synced / Math.max(f.overS, 0.001);
-  const missed = f.n - f.seen;
-  const late = `${f.seen - f.within} of ${f.n} came after the window${missed ? ` and ${missed} not before the observation ended` : ''}`;
-  if (rate >= needed * 0.9)
-    return `${late}; ESO synced ${round(rate, 1)}/s against ${round(needed, 1)}/s needed, so its throughput alone does not explain it (see latencyMs.sortedMs)`;
-  const limits = esoLimits(f.esoArgs);
-  const behind = `${late}: ESO synced ${round(rate, 1)} ExternalSecrets/s (${f.synced} in ${round(f.overS, 1)} s, --concurrent=${limits.workers}), below the ${round(needed, 1)}/s that ${f.n} ExternalSecrets every ${SCALE_REFRESH_INTERVAL_S} s need, so its queue falls behind`;
-  // Each sync makes about two API requests (a ServiceAccount token for the Vault login, the Secret's write):
-  // a rate at half the client limit is that limit. Measured here: 25.0/s at ESO's default 50, 34/s at 500.
-  const atClientLimit = Math.abs(rate - limits.clientQps / 2) <= 0.1 * (limits.clientQps / 2);
-  const clientLimit = atClientLimit
-    ? `; that is half of ESO's own API client limit (--client-qps=${limits.clientQps}${f.esoArgs?.some((a) => a.startsWith('--client-qps=')) ? '' : ", ESO's default"}), at about two API requests per sync, so the limit is most likely that client rate limit (bench scale --eso-args='--client-qps=500 --client-burst=1000' lifts it)`
-    : '';
-  const m = f.machine;
-  if (!m || !Number.isFinite(m.busyShare))
-    return `${behind}${clientLimit}; the machine's CPU load was not measured`;
-  const top = Object.entries(m.cpuSecondsByProcess)
-    .filter(([, v]) => Number.isFinite(v))
-    .sort((a, b) => b[1] - a[1])
-    .slice(0, 5)
-    .map(([k, v]) => `${k} ${round(v, 1)} s`)
-    .join(', ');
-  const busy = `${Math.round(m.busyShare * 100)}%`;
-  if (m.busyShare >= CPU_BOUND_SHARE)
-    return `${behind}. The machine's ${m.cores} cores were ${busy} busy over the run (${top}): the machine is CPU-bound (the lab and everything else on it), and ESO waits for the API server and Vault rather than computing${limits.tokenCache ? '' : " (ESO's Vault token cache, --experimental-enable-vault-token-cache, saves the login, token lookup and revocation of every sync)"}`;
-  if (clientLimit)
-    return `${behind}${clientLimit}. The machine's ${m.cores} cores were only ${busy} busy (${top})`;
-  return `${behind}. The machine's ${m.cores} cores were only ${busy} busy (${top}), so the bound is not CPU: it is in ESO's own pipeline (its ${limits.workers} workers, each sync requests a ServiceAccount token, logs in to Vault with it, reads and updates the Secret); these figures cannot say which step`;
-}
-
 /**
  * One size: the product's figures from a rotation that only the watch observes (a poller's GETs load the API
  * server the lab is measured on: at N=500 it took a quarter of the machine's CPU), then the harness comparison
@@ -242,6 +161,10 @@ async function scaleRun(
     progress(`scale ${n}: rotating all again (the watch and the poller side by side)`);
     const two = await rotateAll(lab, kube, vault, setup, true, labPids, settleMs, signal);
     const w = one.seen.watch;
+    progress(
+      `scale ${n}: a bare Node socket woken at the watch's ${Object.keys(w.changedAt).length} event times (the floor)`,
+    );
+    const floor = await measureWakeFloor(Object.values(w.changedAt), signal);
     const esoCpu = one.labCpu.eso ?? NaN;
     const latencies = (r: Rotation, o: ObserverResult) =>
       setup.names.map((name) =>
@@ -292,6 +215,7 @@ async function scaleRun(
         ? {}
         : {
             whyLate: whyLate({
+              refreshIntervalS: SCALE_REFRESH_INTERVAL_S,
               n,
               synced: reconciles.synced,
               overS: durationS,
@@ -348,6 +272,15 @@ async function scaleRun(
         pollerToWatchCpuRatio: round(p.cpuSeconds / Math.max(w2.cpuSeconds, 0.001), 1),
         watchCpuShareOfEso: round(w.cpuSeconds / esoCpu, 4),
         watchCpuGoalMet: w.cpuSeconds <= HARNESS_CPU_GOAL_RATIO * esoCpu,
+        /** The least a Node harness woken once per event costs here, at the same event times (wake-floor.ts). */
+        wakeFloor: {
+          cpuSeconds: round(floor.cpuSeconds, 3),
+          reads: floor.reads,
+          cpuMsPerRead: round((floor.cpuSeconds * 1000) / Math.max(floor.reads, 1), 3),
+          shareOfEso: round(floor.cpuSeconds / esoCpu, 4),
+          watchToFloor: round(w.cpuSeconds / Math.max(floor.cpuSeconds, 0.001), 2),
+          note: "a bare Node process reading 1 KiB over plain TCP at each of the watch's event times (no TLS, no HTTP, no JSON): what any Node harness woken per event costs on this machine at least",
+        },
         benchProcessCpuSeconds: round(one.selfCpu, 2),
         note: 'each harness runs in a process of its own; CPU counted from its first complete view of the N Secrets to its end. watch: the first rotation, which it observes alone (with ESO, the share of ESO); poller and the ratio: the second rotation, which both observe',
       },

@@ -51,7 +51,20 @@ describe('bench scale --count 50', () => {
           lab: { rssMiB: number };
           machine: { cores: number; busyShare: number; cpuSecondsByProcess: Record<string, number> };
           harness: {
-            watch: { cpuSeconds: number; rssMiB: number; requests: number };
+            watch: {
+              cpuSeconds: number;
+              rssMiB: number;
+              requests: number;
+              events: number;
+              cpuMsPerEvent: number;
+            };
+            wakeFloor: {
+              cpuSeconds: number;
+              reads: number;
+              cpuMsPerRead: number;
+              shareOfEso: number;
+              watchToFloor: number;
+            };
             poller: { cpuSeconds: number; rssMiB: number; requests: number };
             pollerToWatchCpuRatio: number;
             watchCpuShareOfEso: number;
@@ -107,6 +120,14 @@ describe('bench scale --count 50', () => {
       expect(h.sameRotation.watchLatencyP95Ms).toBeGreaterThan(0);
       expect(h.sameRotation.watchLatencyP95Ms).toBeLessThan(2 * run!.windowMs);
       expect(h.watchCpuShareOfEso).toBeGreaterThan(0);
+      // Every Secret's change came as a watch event (bookmarks may add a few), and its CPU per event follows.
+      expect(h.watch.events).toBeGreaterThanOrEqual(50);
+      expect(h.watch.cpuMsPerEvent).toBeCloseTo((h.watch.cpuSeconds * 1000) / h.watch.events, 2);
+      // The floor: a bare socket read at the watch's own event times (reads coalesce, never multiply).
+      expect(h.wakeFloor.reads).toBeGreaterThan(0);
+      expect(h.wakeFloor.reads).toBeLessThanOrEqual(50);
+      expect(h.wakeFloor.cpuSeconds).toBeGreaterThan(0);
+      expect(h.wakeFloor.shareOfEso).toBeCloseTo(h.wakeFloor.cpuSeconds / run!.eso.cpuSeconds, 1);
       expect(b.esoMetrics.available || typeof b.esoMetrics.reason === 'string').toBe(true);
       expect(statSync(html).mode & 0o777).toBe(0o600);
       const page = readFileSync(html, 'utf8');

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { esoLimits, whyLate, type MachineLoad } from '../../../src/bench/scale.ts';
+import { esoLimits, whyLate, type MachineLoad } from '../../../src/bench/why-late.ts';
 import { parseEsoArgs } from '../../../src/cli/commands/bench.ts';
 
 // Measured on the local lab (2026-12-01, 2 cores): N=500 with the poller running beside the watch.
@@ -18,7 +18,15 @@ const saturated: MachineLoad = {
 
 describe('bench scale: why rotations came late', () => {
   it("names ESO's throughput and a saturated machine, with the processes that used it", () => {
-    const why = whyLate({ n: 500, synced: 593, overS: 26.8, within: 243, seen: 500, machine: saturated });
+    const why = whyLate({
+      refreshIntervalS: 10,
+      n: 500,
+      synced: 593,
+      overS: 26.8,
+      within: 243,
+      seen: 500,
+      machine: saturated,
+    });
     expect(why).toMatch(
       /^257 of 500 came after the window: ESO synced 22\.1 ExternalSecrets\/s \(593 in 26\.8 s, --concurrent=4\), below the 50\/s/,
     );
@@ -28,6 +36,7 @@ describe('bench scale: why rotations came late', () => {
   });
   it('does not blame the CPU when the machine had idle time: the bound is in ESO, and it says it cannot tell which step', () => {
     const why = whyLate({
+      refreshIntervalS: 10,
       n: 500,
       synced: 593,
       overS: 26.8,
@@ -41,20 +50,30 @@ describe('bench scale: why rotations came late', () => {
     expect(why).not.toMatch(/CPU-bound/);
   });
   it('says the load was not measured when it was not', () => {
-    expect(whyLate({ n: 500, synced: 593, overS: 26.8, within: 243, seen: 500 })).toMatch(
-      /CPU load was not measured$/,
-    );
+    expect(
+      whyLate({ refreshIntervalS: 10, n: 500, synced: 593, overS: 26.8, within: 243, seen: 500 }),
+    ).toMatch(/CPU load was not measured$/);
   });
   it('says the figures do not explain it when ESO kept up', () => {
-    expect(whyLate({ n: 50, synced: 60, overS: 10, within: 49, seen: 50, machine: saturated })).toMatch(
-      /does not explain it/,
-    );
+    expect(
+      whyLate({
+        refreshIntervalS: 10,
+        n: 50,
+        synced: 60,
+        overS: 10,
+        within: 49,
+        seen: 50,
+        machine: saturated,
+      }),
+    ).toMatch(/does not explain it/);
   });
 });
 
 describe('bench scale: missed rotations', () => {
   it('counts the ones never seen apart from the late ones (N=1000, measured 2026-12-01)', () => {
-    expect(whyLate({ n: 1000, synced: 421, overS: 45.1, within: 82, seen: 332 })).toMatch(
+    expect(
+      whyLate({ refreshIntervalS: 10, n: 1000, synced: 421, overS: 45.1, within: 82, seen: 332 }),
+    ).toMatch(
       /^250 of 1000 came after the window and 668 not before the observation ended: ESO synced 9\.3 ExternalSecrets\/s/,
     );
   });
@@ -64,7 +83,15 @@ describe("bench scale: ESO's client rate limit", () => {
   // Measured here (2026-12-01): the watch alone, 70% busy, 505 syncs in 20.2 s at ESO's default --client-qps=50.
   const idle: MachineLoad = { cores: 2, busyShare: 0.7, cpuSecondsByProcess: { 'kube-apiserver': 10.1 } };
   it('names the client rate limit when the sync rate sits at half of it and the CPU had room', () => {
-    const why = whyLate({ n: 500, synced: 505, overS: 20.2, within: 328, seen: 500, machine: idle });
+    const why = whyLate({
+      refreshIntervalS: 10,
+      n: 500,
+      synced: 505,
+      overS: 20.2,
+      within: 328,
+      seen: 500,
+      machine: idle,
+    });
     expect(why).toMatch(/ESO synced 25 ExternalSecrets\/s/);
     expect(why).toMatch(/half of ESO's own API client limit \(--client-qps=50, ESO's default\)/);
     expect(why).toMatch(/most likely that client rate limit/);
@@ -72,6 +99,7 @@ describe("bench scale: ESO's client rate limit", () => {
   });
   it('does not name it when the limit was raised and the rate is nowhere near half of it', () => {
     const why = whyLate({
+      refreshIntervalS: 10,
       n: 500,
       synced: 512,
       overS: 15,
