@@ -16,17 +16,12 @@ const saturated: MachineLoad = {
   },
 };
 
+/** 500 ExternalSecrets that ESO synced at 22/s where 50/s were needed. */
+const behind = { refreshIntervalS: 10, n: 500, synced: 593, overS: 26.8, within: 243, seen: 500 };
+
 describe('bench scale: why rotations came late', () => {
   it("names ESO's throughput and a saturated machine, with the processes that used it", () => {
-    const why = whyLate({
-      refreshIntervalS: 10,
-      n: 500,
-      synced: 593,
-      overS: 26.8,
-      within: 243,
-      seen: 500,
-      machine: saturated,
-    });
+    const why = whyLate({ ...behind, machine: saturated });
     expect(why).toMatch(
       /^257 of 500 came after the window: ESO synced 22\.1 ExternalSecrets\/s \(593 in 26\.8 s, --concurrent=4\), below the 50\/s/,
     );
@@ -35,24 +30,14 @@ describe('bench scale: why rotations came late', () => {
     );
   });
   it('does not blame the CPU when the machine had idle time: the bound is in ESO, and it says it cannot tell which step', () => {
-    const why = whyLate({
-      refreshIntervalS: 10,
-      n: 500,
-      synced: 593,
-      overS: 26.8,
-      within: 243,
-      seen: 500,
-      machine: { ...saturated, busyShare: 0.55 },
-    });
+    const why = whyLate({ ...behind, machine: { ...saturated, busyShare: 0.55 } });
     expect(why).toMatch(/only 55% busy/);
     expect(why).toMatch(/not CPU/);
     expect(why).toMatch(/cannot say which step/);
     expect(why).not.toMatch(/CPU-bound/);
   });
   it('says the load was not measured when it was not', () => {
-    expect(
-      whyLate({ refreshIntervalS: 10, n: 500, synced: 593, overS: 26.8, within: 243, seen: 500 }),
-    ).toMatch(/CPU load was not measured$/);
+    expect(whyLate(behind)).toMatch(/CPU load was not measured$/);
   });
   it('says the figures do not explain it when ESO kept up', () => {
     expect(
