@@ -4,7 +4,6 @@
  * with the lab's CPU, the machine's and Vault's request count taken around it.
  */
 import { randomBytes } from 'node:crypto';
-import { fileURLToPath } from 'node:url';
 import { LabError } from '../errors.ts';
 import type { KubeClients } from '../kube/client.ts';
 import { apiEndpoint, type ApiEndpoint } from '../kube/watch-stream.ts';
@@ -12,6 +11,7 @@ import type { StartedLocalLab } from '../labs/local/local-lab.ts';
 import { runCommand } from '../process/command.ts';
 import { secrets } from '../secrets/secret-registry.ts';
 import type { VaultClient } from '../vault/client.ts';
+import { childCommand } from './child-command.ts';
 import { cpuSeconds, machineCpuSeconds, selfCpuSeconds } from './proc.ts';
 
 export interface ObserverResult {
@@ -43,15 +43,6 @@ async function vaultRequestCount(lab: StartedLocalLab, signal: AbortSignal): Pro
   });
   const m = /^vault_core_handle_request_count (\d+)/m.exec(await r.text());
   return m ? Number(m[1]) : NaN;
-}
-
-/** How to start one of this folder's child processes (`observer-child`, `wake-floor-child`) with node. */
-export function childCommand(name: string): { file: string; pre: string[] } {
-  const here = fileURLToPath(import.meta.url);
-  // From dist/ the child is compiled JavaScript; from the sources it needs tsx's loader.
-  return here.endsWith('.ts')
-    ? { file: here.replace(/scale-rotation\.ts$/, `${name}.ts`), pre: ['--expose-gc', '--import', 'tsx'] }
-    : { file: here.replace(/scale-rotation\.js$/, `${name}.js`), pre: ['--expose-gc'] };
 }
 
 function startObserver(

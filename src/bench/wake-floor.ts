@@ -10,7 +10,7 @@ import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { LabError } from '../errors.ts';
 import { runCommand } from '../process/command.ts';
 import { systemClock } from '../time.ts';
-import { childCommand } from './scale-rotation.ts';
+import { childCommand } from './child-command.ts';
 
 export interface WakeFloor {
   cpuSeconds: number;

@@ -57,6 +57,7 @@ export class ApiHttpError extends Error {
   }
 }
 
+/** A Status body's message (client.ts has kubeErrorMessage for ApiExceptions, but loads client-node). */
 function statusMessage(body: string): string {
   try {
     const m = (JSON.parse(body) as { message?: unknown }).message;
@@ -124,6 +125,22 @@ function send(target: ApiTarget, path: string): http.ClientRequest {
   });
 }
 
+/** A reply's whole body as text (at most ERROR_BODY_LIMIT of it when the status is not 200); never rejects. */
+function readBody(res: http.IncomingMessage): Promise<string> {
+  return new Promise((resolve) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    res.on('data', (c: Buffer) => {
+      if (res.statusCode === 200 || size < ERROR_BODY_LIMIT) chunks.push(c);
+      size += c.length;
+    });
+    res.on('end', () => {
+      const body = Buffer.concat(chunks).toString('utf8');
+      resolve(res.statusCode === 200 ? body : body.slice(0, ERROR_BODY_LIMIT));
+    });
+  });
+}
+
 /** GET one JSON document. A non-200 reply rejects with ApiHttpError (its `statusCode` set). */
 export function getJson(target: ApiTarget, path: string, signal?: AbortSignal): Promise<unknown> {
   return new Promise((resolve, reject) => {
@@ -138,16 +155,10 @@ export function getJson(target: ApiTarget, path: string, signal?: AbortSignal): 
     };
     req.on('error', fail);
     req.on('response', (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
       res.on('error', fail);
-      res.on('end', () => {
+      void readBody(res).then((body) => {
         signal?.removeEventListener('abort', onAbort);
-        const body = Buffer.concat(chunks).toString('utf8');
-        if (res.statusCode !== 200)
-          return reject(
-            new ApiHttpError(res.statusCode ?? 0, body.slice(0, ERROR_BODY_LIMIT), `GET ${path}`),
-          );
+        if (res.statusCode !== 200) return reject(new ApiHttpError(res.statusCode ?? 0, body, `GET ${path}`));
         try {
           resolve(JSON.parse(body));
         } catch (e) {
@@ -178,16 +189,12 @@ export function watchOver(target: ApiTarget | (() => Promise<ApiTarget>)): Watch
     req.on('error', finish);
     req.on('response', (res) => {
       res.on('error', finish);
-      res.on('close', () =>
-        finish(res.complete ? null : new Error(`${what}: the connection closed mid-reply`)),
-      );
+      // A reply that ends whole ends through 'end' (the events' or the error body's); one cut short, here.
+      res.on('close', () => {
+        if (!res.complete) finish(new Error(`${what}: the connection closed mid-reply`));
+      });
       if (res.statusCode !== 200) {
-        let body = '';
-        res.setEncoding('utf8');
-        res.on('data', (s: string) => {
-          if (body.length < ERROR_BODY_LIMIT) body += s;
-        });
-        res.on('end', () => finish(new ApiHttpError(res.statusCode ?? 0, body, what)));
+        void readBody(res).then((body) => finish(new ApiHttpError(res.statusCode ?? 0, body, what)));
         return;
       }
       res.socket.setKeepAlive(true, 30_000);
