@@ -2,19 +2,22 @@
  * A harness in a process of its own, so its CPU and memory can be told apart from everything else `bench scale`
  * runs: it observes N Secrets (`s0`…`s<N-1>` in one namespace) and reports when each first changed.
  *
- *   mode `watch`: one list, then one watch on the namespace's Secrets (what assertSecret does, for many objects,
- *                 through the same watch client, kube/watch-stream.ts);
+ *   mode `watch`: one list, then one watch on the namespace's Secrets (what assertSecret does, for many objects),
+ *                 over a connection of its own that is read at most every `--resolution-ms` (kube/watch-socket.ts:
+ *                 a burst of events costs one wake-up per interval; each change is stamped when read, so a latency
+ *                 from it is an upper bound, late by at most the resolution);
  *   mode `poll`:  one GET per object per second, Chainsaw/KUTTL-style.
  *
  * Protocol (stdout, one JSON object a line): `{"ready":true}` once every Secret's current state is known (the
- * parent rotates only then); at the end `{"changedAt":{name:ms},"cpuSeconds":…,"rssBytes":…,"requests":…,"events":…}` with
+ * parent rotates only then); at the end `{"changedAt":{name:ms},"cpuSeconds":…,"rssBytes":…,"requests":…,"events":…,"wakes":…}` with
  * CPU counted from ready to the end. The API server's endpoint (server, TLS material, headers: credentials) comes as
  * one JSON line on stdin, never in argv; this process loads no client-node (29 MiB of heap, see watch-stream.ts),
  * and both modes share one keep-alive agent. It ends when all N changed, or `--settle-ms` after the first change, or at
  * `--timeout-ms`. Values never leave this process: it compares the Secrets' base64 data with what it saw first.
  */
 import type { V1Secret, V1SecretList } from '@kubernetes/client-node';
-import { endpointTarget, getJson, watchOver, type ApiEndpoint } from '../kube/watch-stream.ts';
+import { watchSocket } from '../kube/watch-socket.ts';
+import { endpointTarget, getJson, type ApiEndpoint } from '../kube/watch-stream.ts';
 
 interface Args {
   mode: 'watch' | 'poll';
@@ -22,6 +25,7 @@ interface Args {
   count: number;
   settleMs: number;
   timeoutMs: number;
+  resolutionMs: number;
 }
 
 function parse(argv: string[]): Args {
@@ -37,6 +41,7 @@ function parse(argv: string[]): Args {
     count: Number(get('count')),
     settleMs: Number(get('settle-ms') ?? 30_000),
     timeoutMs: Number(get('timeout-ms') ?? 600_000),
+    resolutionMs: Number(get('resolution-ms') ?? 0),
   };
 }
 
@@ -51,7 +56,8 @@ async function readEndpoint(): Promise<ApiEndpoint> {
 
 async function main(): Promise<void> {
   const a = parse(process.argv.slice(2));
-  const target = endpointTarget(await readEndpoint());
+  const endpoint = await readEndpoint();
+  const target = endpointTarget(endpoint);
   const ns = encodeURIComponent(a.namespace);
   const readSecret = (name: string) =>
     getJson(target, `/api/v1/namespaces/${ns}/secrets/${encodeURIComponent(name)}`) as Promise<V1Secret>;
@@ -61,6 +67,9 @@ async function main(): Promise<void> {
   let requests = 0;
   /** Watch events received (every Secret event, bookmarks included); polls count as requests. */
   let events = 0;
+  /** Event-loop turns in which the watch delivered events: how often this process was woken for them. */
+  let wakes = 0;
+  let inTurn = false;
   let firstChange = 0;
   let stopping = false;
   const started = Date.now();
@@ -97,7 +106,7 @@ async function main(): Promise<void> {
     requests += 1;
     for (const s of list.items) if (s.metadata?.name) initial.set(s.metadata.name, fingerprint(s));
     let rv = list.metadata?.resourceVersion ?? '';
-    const watch = watchOver(target);
+    const watch = watchSocket(endpoint, { coalesceMs: a.resolutionMs });
     const start = async (): Promise<void> => {
       requests += 1;
       const req = await watch(
@@ -107,6 +116,11 @@ async function main(): Promise<void> {
           const at = Date.now();
           const obj = o as V1Secret;
           events += 1;
+          if (!inTurn) {
+            inTurn = true;
+            wakes += 1;
+            setImmediate(() => (inTurn = false));
+          }
           rv = obj.metadata?.resourceVersion ?? rv;
           if (type === 'ADDED' || type === 'MODIFIED') seen(obj.metadata?.name ?? '', obj, at);
         },
@@ -165,6 +179,7 @@ async function main(): Promise<void> {
       rssBytes: process.memoryUsage().rss,
       requests,
       events,
+      wakes,
     })}\n`,
   );
 }

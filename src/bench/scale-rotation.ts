@@ -21,6 +21,8 @@ export interface ObserverResult {
   requests: number;
   /** Watch events received (0 for the poller). */
   events: number;
+  /** Event-loop turns that brought watch events (0 for the poller). */
+  wakes: number;
 }
 
 /** At most `limit` promises at a time. */
@@ -51,6 +53,7 @@ function startObserver(
   namespace: string,
   count: number,
   settleMs: number,
+  resolutionMs: number,
   signal: AbortSignal,
 ): { ready: Promise<void>; result: Promise<ObserverResult> } {
   const { file, pre } = childCommand('observer-child');
@@ -70,6 +73,8 @@ function startObserver(
       String(count),
       '--settle-ms',
       String(settleMs),
+      '--resolution-ms',
+      String(resolutionMs),
     ],
     {
       signal,
@@ -116,12 +121,13 @@ export async function rotateAll(
   withPoller: boolean,
   labPids: (readonly [string, number])[],
   settleMs: number,
+  resolutionMs: number,
   signal: AbortSignal,
 ): Promise<Rotation> {
   const n = setup.names.length;
   const endpoint = await apiEndpoint(kube.kc);
-  const watch = startObserver('watch', endpoint, setup.namespace, n, settleMs, signal);
-  const poll = withPoller ? startObserver('poll', endpoint, setup.namespace, n, settleMs, signal) : undefined;
+  const watch = startObserver('watch', endpoint, setup.namespace, n, settleMs, resolutionMs, signal);
+  const poll = withPoller ? startObserver('poll', endpoint, setup.namespace, n, settleMs, 0, signal) : undefined;
   await Promise.all([watch.ready, poll?.ready]);
   const labCpu0 = labPids.map(([, pid]) => cpuSeconds(pid));
   const machine0 = machineCpuSeconds();

@@ -18,7 +18,7 @@ import {
   benchStartup,
 } from '../../bench/startup.ts';
 import { ROTATE_WALL_GOAL_MS, WATCH_DETECTION_GOAL_MS, benchRotate } from '../../bench/rotate.ts';
-import { SCALE_REFRESH_INTERVAL_S, benchScale } from '../../bench/scale.ts';
+import { SCALE_REFRESH_INTERVAL_S, SCALE_WATCH_RESOLUTION_MS, benchScale } from '../../bench/scale.ts';
 import { LIBRARY_WALL_GOAL_MS, benchLibrary } from '../../bench/library.ts';
 import { labProgress } from '../../report/lab-progress.ts';
 import { writeBenchHtml } from '../../report/html-bench.ts';
@@ -47,14 +47,15 @@ export const benchCommand: Command = {
   name: 'bench',
   summary: 'measure startup, rotation latency and scale on the local lab (JSON output)',
   usage:
-    'bench <startup|rotate|scale|library> [--runs N] [--no-node] [--count N] [--curve N,N,…] [--eso-args FLAGS] [--parallel N] [--report-html FILE]',
+    'bench <startup|rotate|scale|library> [--runs N] [--no-node] [--count N] [--curve N,N,…] [--eso-args FLAGS] [--watch-resolution-ms MS] [--parallel N] [--report-html FILE]',
   details: `startup: 'vault-eso-lab --help' (goal <= ${HELP_GOAL_MS} ms) and 'up' (goal <= ${STARTUP_GOAL_MS} ms, ${STARTUP_WITH_NODE_GOAL_MS} ms with a node) timed from exec to exit,
   median of N runs (default 5), and the lab's resident memory per process (goal <= ${MEMORY_GOAL_MIB} MiB in all).
 rotate: 'scenario rotate' from nothing, exec to exit (goal <= ${ROTATE_WALL_GOAL_MS} ms), and the watch's signed detection
   delay vs a 1 s poller (goal <= ${WATCH_DETECTION_GOAL_MS} ms).
 scale: N ExternalSecrets (default 500, refreshInterval ${SCALE_REFRESH_INTERVAL_S}s) rotated at once: latency p50/p95/p99/max vs the
   window, ESO's CPU, Vault requests/s, lab memory, harness CPU and memory (watch vs 1 GET/object/s poller);
-  --curve 100,250,500,1000 runs several sizes on one lab and reports how each figure grows.
+  --curve 100,250,500,1000 runs several sizes on one lab and reports how each figure grows. The watch reads its socket
+  at most every --watch-resolution-ms (default ${SCALE_WATCH_RESOLUTION_MS}; 0: per event): latencies are upper bounds by that much.
 library: 'scenario all' (--parallel N) on a lab that is up, exec to exit, N runs (default 5; goal <= ${LIBRARY_WALL_GOAL_MS} ms
   median and no flakes): each run's shared and exclusive phases, failures, and the flakes across runs.`,
   options: {
@@ -76,6 +77,11 @@ library: 'scenario all' (--parallel N) on a lab that is up, exec to exit, N runs
       valueName: 'flags',
     },
     curve: { type: 'string', description: 'scale: several sizes, e.g. 100,250,500,1000', valueName: 'sizes' },
+    'watch-resolution-ms': {
+      type: 'string',
+      description: `scale: the watch harness reads its socket at most this often (default ${SCALE_WATCH_RESOLUTION_MS}; 0: per event)`,
+      valueName: 'ms',
+    },
     'report-html': {
       type: 'string',
       description: 'also write the result as a self-contained HTML page (mode 0600)',
@@ -97,6 +103,16 @@ library: 'scenario all' (--parallel N) on a lab that is up, exec to exit, N runs
     const esoArgs = parseEsoArgs(stringOption(values, 'eso-args'));
     if (esoArgs.length && which !== 'scale')
       throw new UsageError(`--eso-args is for 'bench scale' (not ${which})`);
+    const resolutionText = stringOption(values, 'watch-resolution-ms');
+    if (resolutionText !== undefined && which !== 'scale')
+      throw new UsageError(`--watch-resolution-ms is for 'bench scale' (not ${which})`);
+    const watchResolutionMs = wholeNumber(
+      resolutionText,
+      'watch-resolution-ms',
+      SCALE_WATCH_RESOLUTION_MS,
+      0,
+      SCALE_REFRESH_INTERVAL_S * 100,
+    );
     if (boolOption(values, 'no-node') && which !== 'startup')
       throw new UsageError(`--no-node is for 'bench startup' (not ${which})`);
     await ensureComponents({ signal, emit: labProgress(out), env });
@@ -109,7 +125,7 @@ library: 'scenario all' (--parallel N) on a lab that is up, exec to exit, N runs
           : which === 'rotate'
             ? await benchRotate(b.env, signal, out.info, scratch)
             : which === 'scale'
-              ? await benchScale(b.env, signal, { sizes, progress: out.info, esoArgs })
+              ? await benchScale(b.env, signal, { sizes, progress: out.info, esoArgs, watchResolutionMs })
               : await benchLibrary(b.env, signal, {
                   runs,
                   ...(parallel ? { parallel } : {}),
