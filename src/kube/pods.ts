@@ -1,18 +1,15 @@
 /**
- * Pods behind a Deployment, reading what a container sees (a file, an environment variable) through the
- * Kubernetes exec API, and `kubectl rollout restart`. Needs a kubelet: used by consumer scenarios on kind.
+ * Pods behind a Deployment: which serve, whether a rollout is complete, and `kubectl rollout restart`. What a
+ * container sees comes from the consumer image's own reports (consumer-stream.ts), not from exec.
  */
-import { Writable } from 'node:stream';
 import {
   AppsV1Api,
-  Exec,
   PatchStrategy,
   setHeaderOptions,
   type V1Deployment,
   type V1Pod,
-  type V1Status,
 } from '@kubernetes/client-node';
-import { LabError, errorMessage } from '../errors.ts';
+import { LabError } from '../errors.ts';
 import type { KubeClients } from './client.ts';
 
 function apps(kube: KubeClients): AppsV1Api {
@@ -100,69 +97,4 @@ export async function patchPodTemplateAnnotations(
     { name, namespace, body: { spec: { template: { metadata: { annotations } } } } },
     setHeaderOptions('Content-Type', PatchStrategy.StrategicMergePatch),
   );
-}
-
-export interface ExecResult {
-  stdout: string;
-  stderr: string;
-  /** 0 on success; undefined when the status did not say. */
-  exitCode?: number;
-}
-
-/** Exit code from the exec status channel: Success → 0, NonZeroExitCode → the ExitCode cause. */
-export function exitCodeOf(status: V1Status): number | undefined {
-  if (status.status === 'Success') return 0;
-  const cause = status.details?.causes?.find((c) => c.reason === 'ExitCode');
-  return cause?.message !== undefined ? Number(cause.message) : 1;
-}
-
-function collector(): { stream: Writable; text: () => string } {
-  const chunks: Buffer[] = [];
-  return {
-    stream: new Writable({
-      write(chunk: Buffer, _enc, cb) {
-        chunks.push(Buffer.from(chunk));
-        cb();
-      },
-    }),
-    text: () => Buffer.concat(chunks).toString('utf8'),
-  };
-}
-
-/** Run a command in a container and collect its output (which may hold secret values: callers never print it). */
-export async function execInPod(
-  kube: KubeClients,
-  o: { namespace: string; pod: string; container: string; command: string[]; timeoutMs: number },
-): Promise<ExecResult> {
-  const out = collector();
-  const err = collector();
-  let status: V1Status | undefined;
-  const ws = await new Exec(kube.kc).exec(
-    o.namespace,
-    o.pod,
-    o.container,
-    o.command,
-    out.stream,
-    err.stream,
-    null,
-    false,
-    (s) => {
-      status = s;
-    },
-  );
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => {
-      ws.close();
-      reject(new LabError('E_KUBE', `exec in ${o.namespace}/${o.pod}: no answer within ${o.timeoutMs} ms`));
-    }, o.timeoutMs);
-    ws.on('close', () => {
-      clearTimeout(timer);
-      resolve();
-    });
-    ws.on('error', (e: unknown) => {
-      clearTimeout(timer);
-      reject(new LabError('E_KUBE', `exec in ${o.namespace}/${o.pod}: ${errorMessage(e)}`, { cause: e }));
-    });
-  });
-  return { stdout: out.text(), stderr: err.text(), ...(status ? { exitCode: exitCodeOf(status) } : {}) };
 }

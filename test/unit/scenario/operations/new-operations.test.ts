@@ -18,7 +18,6 @@ import { mark, markedAt } from '../../../../src/scenario/operations/marks.ts';
 import { hops, judgePodValues, secretForSource } from '../../../../src/scenario/operations/pod-values.ts';
 import type { ConsumerReport } from '../../../../src/kube/consumer-stream.ts';
 import {
-  exitCodeOf,
   labelSelector,
   podIsServing,
   restartPatch,
@@ -235,16 +234,5 @@ describe('deployments', () => {
     expect(podIsServing({ status: ready })).toBe(true);
     expect(podIsServing({ status: ready, metadata: { deletionTimestamp: new Date() } })).toBe(false);
     expect(podIsServing({ status: { phase: 'Pending' } })).toBe(false);
-  });
-
-  it('exec exit codes from the status channel', () => {
-    expect(exitCodeOf({ status: 'Success' })).toBe(0);
-    expect(
-      exitCodeOf({
-        status: 'Failure',
-        reason: 'NonZeroExitCode',
-        details: { causes: [{ reason: 'ExitCode', message: '1' }] },
-      }),
-    ).toBe(1);
   });
 });
