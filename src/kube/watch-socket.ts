@@ -19,6 +19,22 @@ import { ApiHttpError, type ApiEndpoint, type WatchFn } from './watch-stream.ts'
 export interface WatchSocketOptions {
   /** Read the socket at most once per this many milliseconds (0: as data comes). */
   coalesceMs: number;
+  /** How an event line becomes `onEvent`'s arguments (default: JSON.parse of the whole line); may throw. */
+  decode?: (line: string) => { type: string; object: unknown };
+}
+
+/** A watchSocket watch: abortable, and it counts the socket reads that woke it. */
+export interface SocketWatch {
+  abort(): void;
+  /** Reads that woke the watch: with coalesceMs, one per interval that brought data; with 0, one per record. */
+  reads(): number;
+}
+
+export type SocketWatchFn = (...args: Parameters<WatchFn>) => Promise<SocketWatch>;
+
+function decodeJson(line: string): { type: string; object: unknown } {
+  const e = JSON.parse(line) as { type?: unknown; object?: unknown };
+  return { type: String(e.type), object: e.object };
 }
 
 const NEWLINE = 0x0a;
@@ -122,7 +138,8 @@ function connect(e: ApiEndpoint, onread: net.OnReadOpts): net.Socket {
 }
 
 /** A WatchFn over an endpoint, each watch on a connection of its own. */
-export function watchSocket(e: ApiEndpoint, opts: WatchSocketOptions): WatchFn {
+export function watchSocket(e: ApiEndpoint, opts: WatchSocketOptions): SocketWatchFn {
+  const decode = opts.decode ?? decodeJson;
   return (path, query, onEvent, done) => {
     const params = new URLSearchParams({ watch: 'true' });
     for (const [k, v] of Object.entries(query)) if (v !== undefined) params.set(k, String(v));
@@ -138,6 +155,7 @@ export function watchSocket(e: ApiEndpoint, opts: WatchSocketOptions): WatchFn {
     request += '\r\n';
 
     let finished = false;
+    let reads = 0;
     let timer: ReturnType<typeof setTimeout> | undefined;
     const finish = (err: unknown): void => {
       if (finished) return;
@@ -160,14 +178,14 @@ export function watchSocket(e: ApiEndpoint, opts: WatchSocketOptions): WatchFn {
       let start = 0;
       for (let nl = buf.indexOf(NEWLINE); nl >= 0 && !finished; nl = buf.indexOf(NEWLINE, start)) {
         if (nl > start) {
-          let event: { type?: unknown; object?: unknown };
+          let event: { type: string; object: unknown };
           try {
-            event = JSON.parse(buf.toString('utf8', start, nl)) as typeof event;
+            event = decode(buf.toString('utf8', start, nl));
           } catch (err) {
             finish(new Error(`${what}: an event that is not JSON`, { cause: err }));
             return;
           }
-          onEvent(String(event.type), event.object);
+          onEvent(event.type, event.object);
         }
         start = nl + 1;
       }
@@ -211,6 +229,7 @@ export function watchSocket(e: ApiEndpoint, opts: WatchSocketOptions): WatchFn {
       buffer: Buffer.allocUnsafe(READ_BUFFER),
       callback: (n, buf) => {
         if (finished) return false;
+        if (!socket.isPaused()) reads += 1;
         try {
           // buf is the Buffer given above (typed as Uint8Array).
           onBytes((buf as Buffer).subarray(0, n));
@@ -240,6 +259,6 @@ export function watchSocket(e: ApiEndpoint, opts: WatchSocketOptions): WatchFn {
     });
     // Not end(): the API server (Go's net/http) takes a client's half-close as a cancelled request.
     socket.write(request);
-    return Promise.resolve({ abort: () => finish(null) });
+    return Promise.resolve({ abort: () => finish(null), reads: () => reads });
   };
 }

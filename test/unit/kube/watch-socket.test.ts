@@ -49,6 +49,7 @@ function runWatch(server: string, coalesceMs = 0, query = {}) {
   const events: { type: string; rv: string; at: number }[] = [];
   let doneCalls = 0;
   let abort: () => void = () => {};
+  let reads: () => number = () => 0;
   const finished = new Promise<unknown>((resolve) => {
     watchSocket({ server, headers: { Authorization: 'Bearer test-token' } }, { coalesceMs })(
       '/api/v1/namespaces/ns/secrets',
@@ -64,11 +65,14 @@ function runWatch(server: string, coalesceMs = 0, query = {}) {
         resolve(err);
       },
     ).then(
-      (w) => (abort = () => w.abort()),
+      (w) => {
+        abort = () => w.abort();
+        reads = () => w.reads();
+      },
       (e: unknown) => resolve(e),
     );
   });
-  return { events, finished, doneCalls: () => doneCalls, abort: () => abort() };
+  return { events, finished, doneCalls: () => doneCalls, abort: () => abort(), reads: () => reads() };
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -183,5 +187,8 @@ describe('watchSocket', () => {
     const rest = w.events.slice(1).map((e) => e.at - first);
     expect(Math.min(...rest)).toBeGreaterThanOrEqual(290);
     expect(Math.max(...rest) - Math.min(...rest)).toBeLessThan(50);
+    // Two reads woke it (event 1; the rest), three at most if the end came in a read of its own.
+    expect(w.reads()).toBeGreaterThanOrEqual(2);
+    expect(w.reads()).toBeLessThanOrEqual(3);
   });
 });
