@@ -5,19 +5,24 @@
  *   mode `watch`: one list, then one watch on the namespace's Secrets (what assertSecret does, for many objects),
  *                 over a connection of its own that is read at most every `--resolution-ms` (kube/watch-socket.ts:
  *                 a burst of events costs one wake-up per interval; each change is stamped when read, so a latency
- *                 from it is an upper bound, late by at most the resolution);
+ *                 from it is an upper bound, late by at most the resolution), each event read for its name,
+ *                 resourceVersion and data without a full JSON parse (secret-event.ts);
  *   mode `poll`:  one GET per object per second, Chainsaw/KUTTL-style.
  *
  * Protocol (stdout, one JSON object a line): `{"ready":true}` once every Secret's current state is known (the
- * parent rotates only then); at the end `{"changedAt":{name:ms},"cpuSeconds":…,"rssBytes":…,"requests":…,"events":…,"wakes":…}` with
- * CPU counted from ready to the end. The API server's endpoint (server, TLS material, headers: credentials) comes as
- * one JSON line on stdin, never in argv; this process loads no client-node (29 MiB of heap, see watch-stream.ts),
- * and both modes share one keep-alive agent. It ends when all N changed, or `--settle-ms` after the first change, or at
+ * parent rotates only then); at the end `{"changedAt":{name:ms},"cpuSeconds","rssBytes","requests","events",
+ * "wakes","cpuByThread":{main,others},"gc":{kind:{count,ms}}}`, CPU, reads and collections counted from ready to
+ * the end. The API server's endpoint (server, TLS material, headers: credentials) comes as one JSON line on stdin,
+ * never in argv; this process loads no client-node (29 MiB of heap, see watch-stream.ts), and the poller's GETs
+ * share one keep-alive agent. It ends when all N changed, or `--settle-ms` after the first change, or at
  * `--timeout-ms`. Values never leave this process: it compares the Secrets' base64 data with what it saw first.
  */
+import { PerformanceObserver, constants as perf } from 'node:perf_hooks';
 import type { V1Secret, V1SecretList } from '@kubernetes/client-node';
-import { watchSocket } from '../kube/watch-socket.ts';
+import { watchSocket, type SocketWatch } from '../kube/watch-socket.ts';
 import { endpointTarget, getJson, type ApiEndpoint } from '../kube/watch-stream.ts';
+import { threadCpuSeconds, threadCpuSince } from './proc.ts';
+import { dataFingerprint as fingerprint, readSecretEvent, type SecretEvent } from './secret-event.ts';
 
 interface Args {
   mode: 'watch' | 'poll';
@@ -45,7 +50,6 @@ function parse(argv: string[]): Args {
   };
 }
 
-const fingerprint = (s: V1Secret | undefined) => JSON.stringify(s?.data ?? null);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function readEndpoint(): Promise<ApiEndpoint> {
@@ -67,9 +71,10 @@ async function main(): Promise<void> {
   let requests = 0;
   /** Watch events received (every Secret event, bookmarks included); polls count as requests. */
   let events = 0;
-  /** Event-loop turns in which the watch delivered events: how often this process was woken for them. */
-  let wakes = 0;
-  let inTurn = false;
+  /** Socket reads that woke the watch (watch-socket.ts counts them), over the watches so far and the current one. */
+  let pastReads = 0;
+  let current: SocketWatch | undefined;
+  const reads = () => pastReads + (current?.reads() ?? 0);
   let firstChange = 0;
   let stopping = false;
   const started = Date.now();
@@ -85,9 +90,10 @@ async function main(): Promise<void> {
   };
   const timeout = setTimeout(end, Math.max(0, a.timeoutMs - (Date.now() - started)));
   let settle: ReturnType<typeof setTimeout> | undefined;
-  const seen = (name: string, s: V1Secret | undefined, at: number) => {
+  /** A Secret's data as `fingerprint` gives it, seen at `at`. */
+  const seen = (name: string, data: string, at: number) => {
     if (!initial.has(name) || changedAt[name] !== undefined) return;
-    if (fingerprint(s) !== initial.get(name)) {
+    if (data !== initial.get(name)) {
       changedAt[name] = at;
       changed += 1;
       if (!firstChange) {
@@ -106,7 +112,13 @@ async function main(): Promise<void> {
     requests += 1;
     for (const s of list.items) if (s.metadata?.name) initial.set(s.metadata.name, fingerprint(s));
     let rv = list.metadata?.resourceVersion ?? '';
-    const watch = watchSocket(endpoint, { coalesceMs: a.resolutionMs });
+    const watch = watchSocket(endpoint, {
+      coalesceMs: a.resolutionMs,
+      decode: (line) => {
+        const e = readSecretEvent(line);
+        return { type: e.type, object: e };
+      },
+    });
     const start = async (): Promise<void> => {
       requests += 1;
       const req = await watch(
@@ -114,21 +126,19 @@ async function main(): Promise<void> {
         { resourceVersion: rv, allowWatchBookmarks: true },
         (type, o) => {
           const at = Date.now();
-          const obj = o as V1Secret;
+          const e = o as SecretEvent;
           events += 1;
-          if (!inTurn) {
-            inTurn = true;
-            wakes += 1;
-            setImmediate(() => (inTurn = false));
-          }
-          rv = obj.metadata?.resourceVersion ?? rv;
-          if (type === 'ADDED' || type === 'MODIFIED') seen(obj.metadata?.name ?? '', obj, at);
+          if (e.resourceVersion) rv = e.resourceVersion;
+          if (type === 'ADDED' || type === 'MODIFIED') seen(e.name, e.data, at);
         },
         () => {
+          pastReads += current?.reads() ?? 0;
+          current = undefined;
           // A watch ends on its own (server timeout): resume from the last resourceVersion.
           if (!stopping) void start();
         },
       );
+      current = req;
       abortWatch = () => req.abort();
     };
     await start();
@@ -145,6 +155,25 @@ async function main(): Promise<void> {
   // not belong to; the parent starts this process with --expose-gc.
   (globalThis as { gc?: () => void }).gc?.();
   cpu0 = process.cpuUsage();
+  const threads0 = threadCpuSeconds();
+  const reads0 = reads();
+  /** Garbage collections from ready to the end: how many and how long, by kind. */
+  const gc: Record<string, { count: number; ms: number }> = {};
+  const kinds: Record<number, string> = {
+    [perf.NODE_PERFORMANCE_GC_MINOR]: 'minor',
+    [perf.NODE_PERFORMANCE_GC_MAJOR]: 'major',
+    [perf.NODE_PERFORMANCE_GC_INCREMENTAL]: 'incremental',
+    [perf.NODE_PERFORMANCE_GC_WEAKCB]: 'weakcb',
+  };
+  const gcObserver = new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) {
+      const kind = kinds[(e as { detail?: { kind?: number } }).detail?.kind ?? -1] ?? 'other';
+      const g = (gc[kind] ??= { count: 0, ms: 0 });
+      g.count += 1;
+      g.ms = Math.round((g.ms + e.duration) * 100) / 100;
+    }
+  });
+  gcObserver.observe({ entryTypes: ['gc'] });
   process.stdout.write(`${JSON.stringify({ ready: true })}\n`);
 
   if (a.mode === 'poll') {
@@ -156,7 +185,7 @@ async function main(): Promise<void> {
           const t = Date.now();
           try {
             const s = await readSecret(name);
-            seen(name, s, Date.now());
+            seen(name, fingerprint(s), Date.now());
           } catch {
             /* keep polling */
           }
@@ -172,6 +201,7 @@ async function main(): Promise<void> {
   stopping = true;
   abortWatch?.();
   const cpu = process.cpuUsage(cpu0);
+  gcObserver.disconnect();
   process.stdout.write(
     `${JSON.stringify({
       changedAt,
@@ -179,7 +209,9 @@ async function main(): Promise<void> {
       rssBytes: process.memoryUsage().rss,
       requests,
       events,
-      wakes,
+      wakes: reads() - reads0,
+      cpuByThread: threadCpuSince(threads0),
+      gc,
     })}\n`,
   );
 }

@@ -1,5 +1,5 @@
 /** What a process costs, read from /proc: resident memory and CPU time (user + system). Linux only. */
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 
 /** Resident memory of a process (VmRSS), 0 when unreadable. */
 export function rssBytes(pid: number): number {
@@ -54,4 +54,35 @@ export function machineCpuSeconds(): { busy: number; total: number; cpus: number
 export function busyShare(a: { busy: number; total: number }, b: { busy: number; total: number }): number {
   const total = b.total - a.total;
   return total > 0 ? (b.busy - a.busy) / total : NaN;
+}
+
+/**
+ * CPU seconds so far of a process's main thread and of all its other threads (/proc/<pid>/task/*, utime + stime):
+ * for Node, the JavaScript thread against V8's workers (compiler, GC) and libuv's pool — which all share one name.
+ */
+export function threadCpuSeconds(pid: number | 'self' = 'self'): Record<string, number> {
+  const out: Record<string, number> = { main: 0, others: 0 };
+  const dir = `/proc/${pid}/task`;
+  let tids: string[] = [];
+  try {
+    tids = readdirSync(dir);
+  } catch {
+    return out;
+  }
+  const main = pid === 'self' ? String(process.pid) : String(pid);
+  for (const tid of tids) {
+    try {
+      const stat = readFileSync(`${dir}/${tid}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      out[tid === main ? 'main' : 'others']! += (Number(fields[11]) + Number(fields[12])) / USER_HZ;
+    } catch {
+      /* a thread that ended */
+    }
+  }
+  return out;
+}
+
+/** `after - before` of threadCpuSeconds (threads that ended since `before` are not counted). */
+export function threadCpuSince(before: Record<string, number>, after = threadCpuSeconds()): Record<string, number> {
+  return Object.fromEntries(Object.entries(after).map(([k, v]) => [k, Math.round((v - (before[k] ?? 0)) * 100) / 100]));
 }

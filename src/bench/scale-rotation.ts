@@ -23,6 +23,10 @@ export interface ObserverResult {
   events: number;
   /** Event-loop turns that brought watch events (0 for the poller). */
   wakes: number;
+  /** CPU seconds by thread name (`node`: the main thread; V8's workers; libuv's pool), over the same span. */
+  cpuByThread: Record<string, number>;
+  /** Garbage collections over the same span, by kind (count, milliseconds). */
+  gc: Record<string, { count: number; ms: number }>;
 }
 
 /** At most `limit` promises at a time. */

@@ -262,6 +262,8 @@ async function scaleRun(
           events: w.events,
           resolutionMs,
           wakes: w.wakes,
+          cpuSecondsByThread: w.cpuByThread,
+          gc: w.gc,
           cpuMsPerEvent: round((w.cpuSeconds * 1000) / Math.max(w.events, 1), 3),
         },
         poller: {

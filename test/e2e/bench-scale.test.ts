@@ -60,6 +60,8 @@ describe('bench scale --count 50', () => {
               cpuMsPerEvent: number;
               resolutionMs: number;
               wakes: number;
+              cpuSecondsByThread: { main: number; others: number };
+              gc: Record<string, { count: number; ms: number }>;
             };
             wakeFloor: {
               cpuSeconds: number;
@@ -132,6 +134,11 @@ describe('bench scale --count 50', () => {
       expect(h.watch.resolutionMs).toBe(SCALE_WATCH_RESOLUTION_MS);
       expect(h.watch.wakes).toBeGreaterThan(0);
       expect(h.watch.wakes).toBeLessThanOrEqual(h.watch.events);
+      // Its CPU split by thread (in 10 ms ticks) adds up to no more than its whole CPU; its collections are counted.
+      const t = h.watch.cpuSecondsByThread;
+      expect(t.main).toBeGreaterThanOrEqual(0);
+      expect(t.main + t.others).toBeLessThanOrEqual(h.watch.cpuSeconds + 0.02);
+      for (const g of Object.values(h.watch.gc)) expect(g.count).toBeGreaterThan(0);
       // The floor: a bare socket read at the watch's own event times (reads coalesce, never multiply).
       expect(h.wakeFloor.reads).toBeGreaterThan(0);
       expect(h.wakeFloor.reads).toBeLessThanOrEqual(50);
