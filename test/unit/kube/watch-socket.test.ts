@@ -9,7 +9,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import net, { type AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { watchSocket } from '../../../src/kube/watch-socket.ts';
-import { ApiHttpError } from '../../../src/kube/watch-stream.ts';
+import { splitEvents, watchFailureContract } from './watch-contract.ts';
 
 let closers: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -78,19 +78,9 @@ function runWatch(server: string, coalesceMs = 0, query = {}) {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('watchSocket', () => {
-  it('sends the query and credentials, parses chunked events split across writes, and ends with null', async () => {
+  it('sends the query and credentials, parses chunked events split across writes and chunks, and ends with null', async () => {
     let seen: IncomingMessage | undefined;
-    const url = await serve((req, res) => {
-      seen = req;
-      res.writeHead(200, { 'content-type': 'application/json' });
-      const a = event('ADDED', '1');
-      const b = event('MODIFIED', '2');
-      res.write(a.slice(0, 7));
-      setTimeout(() => {
-        res.write(`${a.slice(7)}\n${b.slice(0, 30)}`);
-        setTimeout(() => res.end(`${b.slice(30)}\n${event('BOOKMARK', '3')}\n`), 10);
-      }, 10);
-    });
+    const url = await serve(splitEvents((req) => (seen = req)));
     const w = runWatch(url, 0, { resourceVersion: '7', allowWatchBookmarks: true, skipped: undefined });
     expect(await w.finished).toBeNull();
     expect(w.events.map((e) => [e.type, e.rv])).toEqual([
@@ -125,32 +115,9 @@ describe('watchSocket', () => {
     expect(w.events.map((e) => e.rv)).toEqual(['1', '2']);
   });
 
-  it('turns a non-200 reply into an ApiHttpError with its status and message', async () => {
-    const url = await serve((_req, res) => {
-      res.writeHead(403, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ kind: 'Status', message: 'secrets is forbidden: no' }));
-    });
-    const err = await runWatch(url).finished;
-    expect(err).toBeInstanceOf(ApiHttpError);
-    expect((err as ApiHttpError).statusCode).toBe(403);
-    expect((err as Error).message).toContain('secrets is forbidden: no');
-  });
-
-  it('fails a chunked reply cut mid-way, and an event that is not JSON', async () => {
-    const cut = await serve((_req, res) => {
-      res.writeHead(200);
-      res.write(`${event('ADDED', '1')}\n`);
-      setTimeout(() => res.socket?.destroy(), 20);
-    });
-    const a = runWatch(cut);
-    expect(String(await a.finished)).toMatch(/closed mid-reply/);
-    expect(a.events.map((e) => e.rv)).toEqual(['1']);
-
-    const junk = await serve((_req, res) => {
-      res.writeHead(200);
-      res.end('{"type":"ADDED",\n');
-    });
-    expect(String(await runWatch(junk).finished)).toMatch(/not JSON/);
+  watchFailureContract(serve, (url) => {
+    const w = runWatch(url);
+    return { finished: w.finished, resourceVersions: () => w.events.map((e) => e.rv) };
   });
 
   it('ends with null exactly once when the caller aborts', async () => {

@@ -8,7 +8,6 @@ import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { KubeConfig } from '@kubernetes/client-node';
 import {
-  ApiHttpError,
   apiEndpoint,
   endpointTarget,
   getJson,
@@ -16,6 +15,7 @@ import {
   watchStream,
 } from '../../../src/kube/watch-stream.ts';
 import { statusOf } from '../../../src/kube/client.ts';
+import { splitEvents, watchFailureContract } from './watch-contract.ts';
 
 type Handler = (req: IncomingMessage, res: ServerResponse) => void;
 
@@ -69,19 +69,7 @@ function runWatch(url: string, path = '/api/v1/namespaces/ns/secrets', query = {
 describe('watchStream', () => {
   it('sends the query and credentials, parses events split across writes, and ends with null when the server ends', async () => {
     let seen: IncomingMessage | undefined;
-    const url = await serve((req, res) => {
-      seen = req;
-      res.writeHead(200, { 'content-type': 'application/json' });
-      const a = event('ADDED', '1');
-      const b = event('MODIFIED', '2');
-      const c = event('BOOKMARK', '3');
-      // Half an event, then its rest with a whole one, then one more across two writes.
-      res.write(a.slice(0, 10));
-      setTimeout(() => {
-        res.write(`${a.slice(10)}\n${b}\n${c.slice(0, 5)}`);
-        setTimeout(() => res.end(`${c.slice(5)}\n`), 10);
-      }, 10);
-    });
+    const url = await serve(splitEvents((req) => (seen = req)));
     const w = runWatch(url, '/api/v1/namespaces/ns/secrets', {
       resourceVersion: '7',
       fieldSelector: 'metadata.name=s',
@@ -114,34 +102,9 @@ describe('watchStream', () => {
     expect(w.events.map(([t]) => t)).toEqual(['ERROR']);
   });
 
-  it('ends with an error carrying the status code and the Status message for a non-200 reply', async () => {
-    const url = await serve((_req, res) => {
-      res.writeHead(403, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ kind: 'Status', message: 'secrets is forbidden: User "x" cannot watch' }));
-    });
-    const err = await runWatch(url).finished;
-    expect(err).toBeInstanceOf(ApiHttpError);
-    expect(statusOf(err)).toBe(403);
-    expect((err as Error).message).toContain('secrets is forbidden');
-  });
-
-  it('ends with an error when the connection drops mid-reply, and when a line is not JSON', async () => {
-    const dropping = await serve((_req, res) => {
-      res.writeHead(200);
-      res.write(`${event('ADDED', '1')}\n`);
-      setTimeout(() => res.socket?.destroy(), 20);
-    });
-    const w = runWatch(dropping);
-    expect(String(await w.finished)).toMatch(/closed mid-reply|socket hang up|aborted|ECONNRESET/);
-    expect(w.events).toEqual([['ADDED', '1']]);
-    await new Promise((r) => server!.close(r));
-    server?.closeAllConnections();
-
-    const garbled = await serve((_req, res) => {
-      res.writeHead(200);
-      res.write('not json\n');
-    });
-    expect(String(await runWatch(garbled).finished)).toContain('not JSON');
+  watchFailureContract(serve, (url) => {
+    const w = runWatch(url);
+    return { finished: w.finished, resourceVersions: () => w.events.map(([, rv]) => rv) };
   });
 
   it('abort() closes the request and calls done once, with null', async () => {
