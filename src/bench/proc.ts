@@ -83,6 +83,11 @@ export function threadCpuSeconds(pid: number | 'self' = 'self'): Record<string, 
 }
 
 /** `after - before` of threadCpuSeconds (threads that ended since `before` are not counted). */
-export function threadCpuSince(before: Record<string, number>, after = threadCpuSeconds()): Record<string, number> {
-  return Object.fromEntries(Object.entries(after).map(([k, v]) => [k, Math.round((v - (before[k] ?? 0)) * 100) / 100]));
+export function threadCpuSince(
+  before: Record<string, number>,
+  after = threadCpuSeconds(),
+): Record<string, number> {
+  return Object.fromEntries(
+    Object.entries(after).map(([k, v]) => [k, Math.round((v - (before[k] ?? 0)) * 100) / 100]),
+  );
 }

@@ -131,7 +131,9 @@ export async function rotateAll(
   const n = setup.names.length;
   const endpoint = await apiEndpoint(kube.kc);
   const watch = startObserver('watch', endpoint, setup.namespace, n, settleMs, resolutionMs, signal);
-  const poll = withPoller ? startObserver('poll', endpoint, setup.namespace, n, settleMs, 0, signal) : undefined;
+  const poll = withPoller
+    ? startObserver('poll', endpoint, setup.namespace, n, settleMs, 0, signal)
+    : undefined;
   await Promise.all([watch.ready, poll?.ready]);
   const labCpu0 = labPids.map(([, pid]) => cpuSeconds(pid));
   const machine0 = machineCpuSeconds();

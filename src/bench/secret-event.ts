@@ -65,7 +65,8 @@ export function readSecretEvent(line: string): SecretEvent {
   // The Secret's own data comes after its metadata; managedFields name it "f:data", never "data".
   const d = line.lastIndexOf(DATA);
   const close = d < 0 ? -1 : line.indexOf('}', d);
-  if (name === undefined || resourceVersion === undefined || close < 0 || !(r > n && d > r)) return fullParse(line);
+  if (name === undefined || resourceVersion === undefined || close < 0 || !(r > n && d > r))
+    return fullParse(line);
   const data = line.slice(d + DATA.length - 1, close + 1);
   // Base64 values only: anything else (an escape, a nested brace) takes the full parse.
   if (!DATA_TEXT.test(data)) return fullParse(line);

@@ -149,7 +149,8 @@ export function watchSocket(e: ApiEndpoint, opts: WatchSocketOptions): SocketWat
     const headers: Record<string, string> = { Host: url.host, Accept: 'application/json', ...e.headers };
     let request = `GET ${path}?${params.toString()} HTTP/1.1\r\n`;
     for (const [k, v] of Object.entries(headers)) {
-      if (/[\r\n]/.test(k) || /[\r\n]/.test(v)) return Promise.reject(new Error(`header ${k} holds a line break`));
+      if (/[\r\n]/.test(k) || /[\r\n]/.test(v))
+        return Promise.reject(new Error(`header ${k} holds a line break`));
       request += `${k}: ${v}\r\n`;
     }
     request += '\r\n';

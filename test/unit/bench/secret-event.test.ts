@@ -22,7 +22,9 @@ function line(type: string, name: string, data: Record<string, string> | undefin
         'kubectl.kubernetes.io/last-applied-configuration': JSON.stringify({ data: { password: 'b2xk' } }),
         'reconcile.external-secrets.io/data-hash': 'abc123',
       },
-      ownerReferences: [{ apiVersion: 'external-secrets.io/v1', kind: 'ExternalSecret', name: 'not-the-name' }],
+      ownerReferences: [
+        { apiVersion: 'external-secrets.io/v1', kind: 'ExternalSecret', name: 'not-the-name' },
+      ],
       managedFields: [
         {
           manager: 'external-secrets',
@@ -74,8 +76,16 @@ describe('readSecretEvent', () => {
   });
 
   it('falls back to the full parse for bookmarks, errors, escapes and odd shapes', () => {
-    const bookmark = JSON.stringify({ type: 'BOOKMARK', object: { kind: 'Secret', metadata: { resourceVersion: '9' } } });
-    expect(readSecretEvent(bookmark)).toEqual({ type: 'BOOKMARK', name: '', resourceVersion: '9', data: 'null' });
+    const bookmark = JSON.stringify({
+      type: 'BOOKMARK',
+      object: { kind: 'Secret', metadata: { resourceVersion: '9' } },
+    });
+    expect(readSecretEvent(bookmark)).toEqual({
+      type: 'BOOKMARK',
+      name: '',
+      resourceVersion: '9',
+      data: 'null',
+    });
     const error = JSON.stringify({ type: 'ERROR', object: { kind: 'Status', code: 410 } });
     expect(readSecretEvent(error).type).toBe('ERROR');
     const escaped = line('MODIFIED', 'we"ird', { password: 'YQ==' });

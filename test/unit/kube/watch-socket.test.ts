@@ -92,12 +92,12 @@ describe('watchSocket', () => {
     expect(seen?.headers.authorization).toBe('Bearer test-token');
     expect(seen?.headers.accept).toBe('application/json');
     const q = new URL(seen!.url!, 'http://x').searchParams;
-    expect([q.get('watch'), q.get('resourceVersion'), q.get('allowWatchBookmarks'), q.has('skipped')]).toEqual([
-      'true',
-      '7',
-      'true',
-      false,
-    ]);
+    expect([
+      q.get('watch'),
+      q.get('resourceVersion'),
+      q.get('allowWatchBookmarks'),
+      q.has('skipped'),
+    ]).toEqual(['true', '7', 'true', false]);
   });
 
   it('reads an identity body that ends with the connection, written a few bytes at a time', async () => {

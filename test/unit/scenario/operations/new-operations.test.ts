@@ -17,12 +17,7 @@ import { eventMatches } from '../../../../src/scenario/operations/assert-conditi
 import { mark, markedAt } from '../../../../src/scenario/operations/marks.ts';
 import { hops, judgePodValues, secretForSource } from '../../../../src/scenario/operations/pod-values.ts';
 import type { ConsumerReport } from '../../../../src/kube/consumer-stream.ts';
-import {
-  labelSelector,
-  podIsServing,
-  restartPatch,
-  rolloutComplete,
-} from '../../../../src/kube/pods.ts';
+import { labelSelector, podIsServing, restartPatch, rolloutComplete } from '../../../../src/kube/pods.ts';
 import { operations } from '../../../../src/scenario/operations/index.ts';
 
 const TEMPLATE = 'postgres://{username}:{password}@db:5432/app';
