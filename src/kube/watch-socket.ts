@@ -226,7 +226,7 @@ export function watchSocket(e: ApiEndpoint, opts: WatchSocketOptions): SocketWat
       }
     };
 
-    const socket = connect(e, {
+    const onread: net.OnReadOpts = {
       buffer: Buffer.allocUnsafe(READ_BUFFER),
       callback: (n, buf) => {
         if (finished) return false;
@@ -247,7 +247,14 @@ export function watchSocket(e: ApiEndpoint, opts: WatchSocketOptions): SocketWat
         }
         return true;
       },
-    });
+    };
+    let socket: net.Socket;
+    try {
+      socket = connect(e, onread);
+    } catch (err) {
+      // A server URL that is not http(s): the watch never starts.
+      return Promise.reject(err instanceof Error ? err : new Error(String(err)));
+    }
     socket.setNoDelay(true);
     socket.setKeepAlive(true, 30_000);
     socket.on('error', (err) => finish(new Error(`${what}: ${err.message}`, { cause: err })));

@@ -120,6 +120,12 @@ describe('watchSocket', () => {
     return { finished: w.finished, resourceVersions: () => w.events.map((e) => e.rv) };
   });
 
+  it('refuses a server URL that is not http(s): the watch never starts', async () => {
+    const w = runWatch('ftp://127.0.0.1:21');
+    expect(String(await w.finished)).toMatch(/must be http\(s\)/);
+    expect(w.doneCalls()).toBe(0);
+  });
+
   it('ends with null exactly once when the caller aborts', async () => {
     const url = await serve((_req, res) => {
       res.writeHead(200);
