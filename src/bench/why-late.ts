@@ -49,13 +49,16 @@ export const ESO_DEFAULT_CLIENT_QPS = 50;
 
 /** Busy share from which the machine counts as saturated. */
 export const CPU_BOUND_SHARE = 0.9;
+/** Busy share from which the CPU is not ruled out: between this and CPU_BOUND_SHARE the text says it cannot tell. */
+export const NEAR_CPU_BOUND_SHARE = 0.8;
 
 /**
  * Why rotations came late, from the run's own figures: every ExternalSecret due once per refresh interval needs
  * N / interval syncs per second; ESO's log says how many it did. Below that rate ESO falls behind (its queue),
  * not the harness. Whether the machine itself was the bound comes from /proc/stat: saturated cores say so, with
- * the processes that used them; with idle CPU left the bound is in ESO's own pipeline, which these figures
- * cannot split further, and the text says so. At or above the rate, the figures do not explain it.
+ * the processes that used them; near saturation (80–90% busy) it says CPU may be part of it and that it cannot
+ * tell; with idle CPU left the bound is in ESO's own pipeline, which these figures cannot split further, and the
+ * text says so. At or above the rate, the figures do not explain it.
  */
 export function whyLate(f: LateFigures): string {
   const needed = f.n / f.refreshIntervalS;
@@ -86,5 +89,8 @@ export function whyLate(f: LateFigures): string {
     return `${behind}. The machine's ${m.cores} cores were ${busy} busy over the run (${top}): the machine is CPU-bound (the lab and everything else on it), and ESO waits for the API server and Vault rather than computing${limits.tokenCache ? '' : " (ESO's Vault token cache, --experimental-enable-vault-token-cache, saves the login, token lookup and revocation of every sync)"}`;
   if (clientLimit)
     return `${behind}${clientLimit}. The machine's ${m.cores} cores were only ${busy} busy (${top})`;
-  return `${behind}. The machine's ${m.cores} cores were only ${busy} busy (${top}), so the bound is not CPU: it is in ESO's own pipeline (its ${limits.workers} workers, each sync requests a ServiceAccount token, logs in to Vault with it, reads and updates the Secret); these figures cannot say which step`;
+  const pipeline = `ESO's own pipeline (its ${limits.workers} workers, each sync requests a ServiceAccount token, logs in to Vault with it, reads and updates the Secret)`;
+  if (m.busyShare >= NEAR_CPU_BOUND_SHARE)
+    return `${behind}. The machine's ${m.cores} cores were ${busy} busy (${top}): near saturation, so CPU may be part of the bound as well as ${pipeline}; these figures cannot say which step`;
+  return `${behind}. The machine's ${m.cores} cores were only ${busy} busy (${top}), so the bound is not CPU: it is in ${pipeline}; these figures cannot say which step`;
 }

@@ -29,6 +29,28 @@ describe('bench scale: why rotations came late', () => {
       /2 cores were 97% busy over the run \(kube-apiserver 14\.2 s, poller harness 11\.7 s, etcd 5\.3 s, openbao 4\.8 s, eso 3\.3 s\): the machine is CPU-bound/,
     );
   });
+  it('near saturation (80–90% busy) says CPU may be part of the bound and that it cannot tell', () => {
+    // Measured here (2026-12-02): N=1000 with ESO's token cache, 31 syncs/s, the machine 89% busy.
+    const why = whyLate({
+      refreshIntervalS: 10,
+      n: 1000,
+      synced: 1130,
+      overS: 36.4,
+      within: 568,
+      seen: 983,
+      machine: {
+        cores: 2,
+        busyShare: 0.894,
+        cpuSecondsByProcess: { openbao: 31, 'kube-apiserver': 17.6, eso: 6.6 },
+      },
+      esoArgs: ['--client-qps=500', '--concurrent=8', '--experimental-enable-vault-token-cache'],
+    });
+    expect(why).toMatch(/89% busy \(openbao 31 s, kube-apiserver 17\.6 s, eso 6\.6 s\): near saturation/);
+    expect(why).toMatch(/CPU may be part of the bound/);
+    expect(why).toMatch(/cannot say which step/);
+    expect(why).not.toMatch(/not CPU|CPU-bound/);
+  });
+
   it('does not blame the CPU when the machine had idle time: the bound is in ESO, and it says it cannot tell which step', () => {
     const why = whyLate({ ...behind, machine: { ...saturated, busyShare: 0.55 } });
     expect(why).toMatch(/only 55% busy/);
