@@ -84,6 +84,8 @@ async function main(): Promise<void> {
   let finish = (): void => {};
   const finished = new Promise<void>((resolve) => (finish = resolve));
   let ended = false;
+  /** Why the watch could not go on (an ERROR event, a failed watch): the harness then fails, saying so. */
+  let failure: string | undefined;
   const end = (): void => {
     ended = true;
     finish();
@@ -130,12 +132,24 @@ async function main(): Promise<void> {
           events += 1;
           if (e.resourceVersion) rv = e.resourceVersion;
           if (type === 'ADDED' || type === 'MODIFIED') seen(e.name, e.data, at);
+          // An ERROR (410 Gone: the resourceVersion expired) would need a relist, which a measurement cannot
+          // make without missing changes: the run fails instead of resuming into the same error.
+          else if (type === 'ERROR') {
+            failure ??= `the watch got an ERROR event at resourceVersion ${rv}`;
+            end();
+          }
         },
-        () => {
+        (err) => {
           pastReads += current?.reads() ?? 0;
           current = undefined;
+          if (stopping || ended) return;
+          if (err) {
+            failure ??= `the watch failed: ${err instanceof Error ? err.message : String(err)}`;
+            end();
+            return;
+          }
           // A watch ends on its own (server timeout): resume from the last resourceVersion.
-          if (!stopping) void start();
+          void start();
         },
       );
       current = req;
@@ -199,6 +213,10 @@ async function main(): Promise<void> {
   clearTimeout(timeout);
   clearTimeout(settle);
   stopping = true;
+  if (failure) {
+    abortWatch?.();
+    throw new Error(failure);
+  }
   abortWatch?.();
   const cpu = process.cpuUsage(cpu0);
   gcObserver.disconnect();
