@@ -14,13 +14,17 @@ export function rssBytes(pid: number): number {
 /** Clock ticks per second for /proc/<pid>/stat times (USER_HZ: 100 on Linux for every architecture we run on). */
 export const USER_HZ = 100;
 
+/** utime + stime of a /proc stat line (a process's or a thread's), in seconds. */
+function statCpuSeconds(stat: string): number {
+  // Fields after the command name (which may hold spaces) start after the last ')'.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / USER_HZ;
+}
+
 /** CPU seconds (utime + stime) a process has used so far, from /proc/<pid>/stat; NaN when unreadable. */
 export function cpuSeconds(pid: number): number {
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // Fields after the command name (which may hold spaces) start after the last ')'.
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / USER_HZ;
+    return statCpuSeconds(readFileSync(`/proc/${pid}/stat`, 'utf8'));
   } catch {
     return NaN;
   }
@@ -72,9 +76,7 @@ export function threadCpuSeconds(pid: number | 'self' = 'self'): Record<string, 
   const main = pid === 'self' ? String(process.pid) : String(pid);
   for (const tid of tids) {
     try {
-      const stat = readFileSync(`${dir}/${tid}/stat`, 'utf8');
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      out[tid === main ? 'main' : 'others']! += (Number(fields[11]) + Number(fields[12])) / USER_HZ;
+      out[tid === main ? 'main' : 'others']! += statCpuSeconds(readFileSync(`${dir}/${tid}/stat`, 'utf8'));
     } catch {
       /* a thread that ended */
     }

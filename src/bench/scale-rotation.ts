@@ -21,9 +21,9 @@ export interface ObserverResult {
   requests: number;
   /** Watch events received (0 for the poller). */
   events: number;
-  /** Event-loop turns that brought watch events (0 for the poller). */
+  /** Socket reads that woke the watch (watch-socket.ts's count; 0 for the poller). */
   wakes: number;
-  /** CPU seconds by thread name (`node`: the main thread; V8's workers; libuv's pool), over the same span. */
+  /** CPU seconds of the main thread and of the others (V8's workers, libuv's pool), over the same span. */
   cpuByThread: Record<string, number>;
   /** Garbage collections over the same span, by kind (count, milliseconds). */
   gc: Record<string, { count: number; ms: number }>;

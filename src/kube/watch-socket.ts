@@ -170,6 +170,7 @@ export function watchSocket(e: ApiEndpoint, opts: WatchSocketOptions): SocketWat
     let headSize = 0;
     let head: Head | undefined;
     let body: BodyDecoder | undefined;
+    let chunked = false;
     const errorBody: Buffer[] = [];
     let errorSize = 0;
     let pending: Buffer | undefined;
@@ -214,7 +215,7 @@ export function watchSocket(e: ApiEndpoint, opts: WatchSocketOptions): SocketWat
         }
         head = parseHead(all.toString('latin1', 0, end));
         headBytes = [];
-        const chunked = /chunked/i.test(head.headers.get('transfer-encoding') ?? '');
+        chunked = /chunked/i.test(head.headers.get('transfer-encoding') ?? '');
         body = new BodyDecoder(chunked, head.status === 200 ? onEvents : onErrorBody);
         b = all.subarray(end + 4);
         if (b.length === 0) return;
@@ -262,7 +263,7 @@ export function watchSocket(e: ApiEndpoint, opts: WatchSocketOptions): SocketWat
       if (finished) return;
       if (head && head.status !== 200) return endOfError();
       // An identity body ends with the connection; a chunked one, or no reply at all, was cut short.
-      if (head && body && !/chunked/i.test(head.headers.get('transfer-encoding') ?? '')) return finish(null);
+      if (body && !chunked) return finish(null);
       finish(new Error(`${what}: the connection closed mid-reply`));
     });
     // Not end(): the API server (Go's net/http) takes a client's half-close as a cancelled request.
