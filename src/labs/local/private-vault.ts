@@ -8,7 +8,7 @@
  * Random root token, 127.0.0.1 only, log 0600 in the run directory (removed when it stops).
  */
 import { rmSync } from 'node:fs';
-import { LabError } from '../../errors.ts';
+import { LabError, errorMessage } from '../../errors.ts';
 import { environOf, isAlive, processesMarked, stopProcessGroup } from '../../process/command.ts';
 import { secrets } from '../../secrets/secret-registry.ts';
 import { VaultClient } from '../../vault/client.ts';
@@ -22,6 +22,8 @@ import { randomToken } from './pki.ts';
 import { freePort } from './ports.ts';
 
 export const PRIVATE_VAULT_OWNER = 'VAULT_ESO_LAB_PRIVATE_VAULT_OWNER';
+const PORT_ATTEMPTS = 3;
+const PORT_TAKEN = /address already in use/i;
 
 /** Private Vault servers of this run directory, with the `<pid>:<name>` that owns each. */
 function privateVaultProcesses(runDir: string): { pid: number; owner: number; name: string }[] {
@@ -50,6 +52,8 @@ export interface PrivateVaultOptions {
   /** Per-scenario tag (`p3`): the server's name is `<component>-<tag>`. */
   tag: string;
   signal: AbortSignal;
+  /** Where its port comes from (default: a free loopback port); tests offer a taken one. */
+  choosePort?: () => Promise<number>;
 }
 
 export async function startPrivateVault(o: PrivateVaultOptions): Promise<PrivateVault> {
@@ -58,10 +62,13 @@ export async function startPrivateVault(o: PrivateVaultOptions): Promise<Private
   const mark = `${process.pid}:${name}`;
   const token = randomToken();
   secrets.add(token);
-  const port = await freePort();
-  const address = `http://127.0.0.1:${port}`;
   const logFile = o.run.logFile(name);
-  const spec = vaultSpec(o.run, o.env, port, token, o.server, name, { [PRIVATE_VAULT_OWNER]: mark });
+  // The port is chosen free, then released for OpenBao to bind: in between, another process can take it.
+  const choosePort = o.choosePort ?? freePort;
+  let spec = specOn(await choosePort());
+  function specOn(port: number) {
+    return vaultSpec(o.run, o.env, port, token, o.server, name, { [PRIVATE_VAULT_OWNER]: mark });
+  }
   let unsealKey: string | undefined;
 
   // Every process with this server's mark: also one whose start failed half-way (launch() threw).
@@ -81,7 +88,17 @@ export async function startPrivateVault(o: PrivateVaultOptions): Promise<Private
       throw e;
     }
   };
-  await start(o.signal);
+  // Lost that race: another port (a restart, startVault, keeps its port: the SecretStore points there).
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await start(o.signal);
+      break;
+    } catch (e) {
+      if (attempt >= PORT_ATTEMPTS || !PORT_TAKEN.test(errorMessage(e))) throw e;
+      spec = specOn(await choosePort());
+    }
+  }
+  const address = `http://127.0.0.1:${spec.port}`;
 
   const client = new VaultClient({ address, token, kvMount: o.base.kvMount });
   let stopped = false;
