@@ -209,9 +209,13 @@ describe('scenario all --parallel 4 on the same lab', () => {
   });
 
   it('runs an exclusive scenario alone: its time span overlaps no other scenario (from the JSON report)', () => {
+    // What a scenario did: its run and every event on its timeline. A refresh window's end is a deadline drawn
+    // on the timeline, not something that happened: a rotation seen in 1 s ends its scenario before its 7 s
+    // window does, and the exclusive phase may start then.
     const span = (s: ScenarioJson) => {
       const times = [Date.parse(s.startedAt), Date.parse(s.startedAt) + s.durationMs];
-      for (const e of s.timeline ?? []) times.push(Date.parse(e.at), Date.parse(e.endAt ?? e.at));
+      for (const e of s.timeline ?? [])
+        times.push(Date.parse(e.at), Date.parse(e.kind === 'refresh.window' ? e.at : (e.endAt ?? e.at)));
       return { start: Math.min(...times), end: Math.max(...times) };
     };
     const alone = parReport.scenarios.filter((s) => s.exclusive && s.skipped === undefined);
