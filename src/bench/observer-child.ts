@@ -213,11 +213,8 @@ async function main(): Promise<void> {
   clearTimeout(timeout);
   clearTimeout(settle);
   stopping = true;
-  if (failure) {
-    abortWatch?.();
-    throw new Error(failure);
-  }
   abortWatch?.();
+  if (failure) throw new Error(failure);
   const cpu = process.cpuUsage(cpu0);
   gcObserver.disconnect();
   process.stdout.write(

@@ -65,10 +65,9 @@ export async function startPrivateVault(o: PrivateVaultOptions): Promise<Private
   const logFile = o.run.logFile(name);
   // The port is chosen free, then released for OpenBao to bind: in between, another process can take it.
   const choosePort = o.choosePort ?? freePort;
+  const specOn = (port: number) =>
+    vaultSpec(o.run, o.env, port, token, o.server, name, { [PRIVATE_VAULT_OWNER]: mark });
   let spec = specOn(await choosePort());
-  function specOn(port: number) {
-    return vaultSpec(o.run, o.env, port, token, o.server, name, { [PRIVATE_VAULT_OWNER]: mark });
-  }
   let unsealKey: string | undefined;
 
   // Every process with this server's mark: also one whose start failed half-way (launch() threw).
